@@ -1,0 +1,104 @@
+//! Newtype identifiers.
+//!
+//! Every entity is named by a UUID wrapped in its own type, so a service id can never be passed
+//! where a counter id is expected. The domain crates never generate ids themselves (that needs
+//! randomness, which is IO): callers supply them, and deterministic code such as the simulator
+//! derives them with [`from_u128`](TicketId::from_u128).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            /// Wraps an existing UUID.
+            pub const fn new(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+
+            /// A deterministic id from a number (simulations, fixtures, tests).
+            pub const fn from_u128(n: u128) -> Self {
+                Self(Uuid::from_u128(n))
+            }
+
+            /// The UUID inside.
+            pub const fn as_uuid(&self) -> &Uuid {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map(Self)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An organization (tenant): a bank, a hospital, an operator.
+    OrganizationId
+);
+id_type!(
+    /// A branch of an organization.
+    BranchId
+);
+id_type!(
+    /// A service offered at a branch.
+    ServiceId
+);
+id_type!(
+    /// A counter (service point) at a branch.
+    CounterId
+);
+id_type!(
+    /// An agent who works at counters.
+    AgentId
+);
+id_type!(
+    /// A customer known to the organization.
+    CustomerId
+);
+id_type!(
+    /// A queue ticket.
+    TicketId
+);
+id_type!(
+    /// A priority class (for example `vip`, `priority`, `normal`).
+    ClassId
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_serialize_as_plain_uuid_strings() {
+        let id = TicketId::from_u128(42);
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, "\"00000000-0000-0000-0000-00000000002a\"");
+        let back: TicketId = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, id);
+        assert_eq!(id.to_string().parse::<TicketId>().unwrap(), id);
+    }
+}

@@ -1,0 +1,39 @@
+//! # cem-core
+//!
+//! The foundation every CEM crate shares: newtype [ids](ids), the [organization model](org)
+//! (organizations, branches, services, counters with work profiles, agents, customers, priority
+//! classes), [localized text](text), [time](time) (the [`Clock`] port, opening hours, business
+//! days), the domain [event envelope](event) and shared [errors](error).
+//!
+//! This crate does no IO: no runtime, no database, no system clock.
+//!
+//! ```
+//! use cem_core::{Language, LocalizedText, ServiceId};
+//!
+//! let name = LocalizedText::single(Language::en(), "Deposits").with(Language::fa(), "واریز");
+//! assert_eq!(name.get(&Language::fa(), &Language::en()), Some("واریز"));
+//! let id = ServiceId::from_u128(7);
+//! assert_eq!(id, ServiceId::from_u128(7));
+//! ```
+
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod org;
+pub mod text;
+pub mod time;
+
+pub use error::ValidationError;
+pub use event::EventEnvelope;
+pub use ids::{
+    AgentId, BranchId, ClassId, CounterId, CustomerId, OrganizationId, ServiceId, TicketId,
+};
+pub use org::{
+    Agent, Branch, BranchConfig, CallingPolicy, Counter, Customer, Organization, PriorityClass,
+    ProfileService, QueueSettings, Service, WorkProfile,
+};
+pub use text::{Language, LocalizedText};
+pub use time::{Clock, ManualClock, OpeningHours, OpeningInterval, business_day};
+
+pub use chrono;
+pub use chrono_tz;

@@ -1,0 +1,451 @@
+//! The organization model: organizations, branches, services, counters with work profiles,
+//! agents, customers and priority classes.
+//!
+//! Durations are whole seconds in fields named `*_secs`: configuration files stay readable and
+//! the serialized form is the same in every language a client may be written in.
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ValidationError;
+use crate::ids::{AgentId, BranchId, ClassId, CounterId, CustomerId, OrganizationId, ServiceId};
+use crate::text::{Language, LocalizedText};
+use crate::time::OpeningHours;
+
+/// An organization (tenant) with many branches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Organization {
+    /// Id.
+    pub id: OrganizationId,
+    /// Display name.
+    pub name: LocalizedText,
+    /// Language used when nothing else is chosen.
+    pub default_language: Language,
+    /// Priority classes, shared by all branches.
+    pub classes: Vec<PriorityClass>,
+}
+
+/// A priority class of customers, such as `vip`, `priority` (elderly, disabled) or `normal`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriorityClass {
+    /// Id.
+    pub id: ClassId,
+    /// Short stable code (`vip`).
+    pub code: String,
+    /// Display name.
+    pub name: LocalizedText,
+    /// Rank: 1 is served first under the `strict` policy, then 2, and so on.
+    pub rank: u16,
+    /// Relative weight (at least 1) for the `interleave` and `weighted_wait` policies.
+    pub weight: u32,
+}
+
+/// Per-branch rules of the queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct QueueSettings {
+    /// Recalls allowed for a called ticket; one more recall makes it a no-show.
+    pub recall_limit: u8,
+    /// An appointment ticket may be called this long before its appointment time.
+    pub appointment_early_secs: u32,
+    /// A customer arriving later than this after the appointment time queues as a walk-in.
+    pub appointment_grace_secs: u32,
+    /// Smoothing factor of the running service-time and arrival-rate averages (0 < alpha ≤ 1).
+    pub ewma_alpha: f64,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        Self {
+            recall_limit: 2,
+            appointment_early_secs: 10 * 60,
+            appointment_grace_secs: 10 * 60,
+            ewma_alpha: 0.1,
+        }
+    }
+}
+
+/// A branch of an organization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Branch {
+    /// Id.
+    pub id: BranchId,
+    /// Owning organization.
+    pub organization: OrganizationId,
+    /// Display name.
+    pub name: LocalizedText,
+    /// IANA time zone; business days and opening hours are read in it.
+    pub time_zone: Tz,
+    /// Weekly opening plan.
+    #[serde(default)]
+    pub opening_hours: OpeningHours,
+    /// Queue rules.
+    #[serde(default)]
+    pub queue: QueueSettings,
+}
+
+/// A service offered at a branch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    /// Id.
+    pub id: ServiceId,
+    /// Display prefix of its ticket numbers (`A` gives `A-042`).
+    pub prefix: String,
+    /// Display name.
+    pub name: LocalizedText,
+    /// Expected service time, the starting point of the running average.
+    pub expected_service_secs: u32,
+    /// Target waiting time: the service level is the share called within it.
+    pub target_wait_secs: u32,
+    /// Waiting past this escalates a ticket ahead of every class (anti-starvation).
+    #[serde(default)]
+    pub max_wait_secs: Option<u32>,
+    /// Tickets that may be issued per business day.
+    #[serde(default)]
+    pub daily_cap: Option<u32>,
+    /// Whether appointments can be booked for it.
+    #[serde(default)]
+    pub takes_appointments: bool,
+}
+
+/// How a counter chooses between priority classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallingPolicy {
+    /// The best-ranked class with a waiting ticket always goes first (non-preemptive priority).
+    #[default]
+    Strict,
+    /// Weighted round robin between classes by their weights (2 VIP : 1 normal), so none starves.
+    Interleave,
+    /// Highest `class weight × service weight × seconds waited` first (aging).
+    WeightedWait,
+}
+
+/// One service in a work profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileService {
+    /// The service.
+    pub service: ServiceId,
+    /// Rank: 1 is the counter's first choice; equal ranks go to the longest waiting.
+    #[serde(default = "one_u16")]
+    pub rank: u16,
+    /// Weight (at least 1) for the `weighted_wait` policy.
+    #[serde(default = "one_u32")]
+    pub weight: u32,
+}
+
+fn one_u16() -> u16 {
+    1
+}
+
+fn one_u32() -> u32 {
+    1
+}
+
+/// What a counter serves and how it calls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkProfile {
+    /// The services it serves.
+    pub services: Vec<ProfileService>,
+    /// The classes it takes; `None` takes every class (a VIP counter lists only `vip`).
+    #[serde(default)]
+    pub classes: Option<Vec<ClassId>>,
+    /// How it chooses between classes.
+    #[serde(default)]
+    pub policy: CallingPolicy,
+}
+
+impl WorkProfile {
+    /// Every listed service at rank 1 and weight 1, every class, the given policy.
+    pub fn serving(services: impl IntoIterator<Item = ServiceId>, policy: CallingPolicy) -> Self {
+        Self {
+            services: services
+                .into_iter()
+                .map(|service| ProfileService {
+                    service,
+                    rank: 1,
+                    weight: 1,
+                })
+                .collect(),
+            classes: None,
+            policy,
+        }
+    }
+
+    /// Whether the profile takes tickets of `class`.
+    pub fn takes_class(&self, class: ClassId) -> bool {
+        self.classes.as_ref().is_none_or(|c| c.contains(&class))
+    }
+}
+
+/// A counter (service point).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Counter {
+    /// Id.
+    pub id: CounterId,
+    /// Number shown to customers ("counter 3").
+    pub number: u16,
+    /// Optional display name ("Cash desk").
+    #[serde(default)]
+    pub name: Option<LocalizedText>,
+    /// What it serves.
+    pub profile: WorkProfile,
+}
+
+/// An agent (employee serving at counters).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Agent {
+    /// Id.
+    pub id: AgentId,
+    /// Organization.
+    pub organization: OrganizationId,
+    /// Display name.
+    pub name: String,
+    /// Branches where the agent may work.
+    pub branches: Vec<BranchId>,
+}
+
+/// A customer known to the organization. Personal data stays here; queue events carry only the id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Customer {
+    /// Id.
+    pub id: CustomerId,
+    /// Organization.
+    pub organization: OrganizationId,
+    /// The organization's own customer number (looked up at the kiosk).
+    pub number: Option<String>,
+    /// The class the customer's tickets take by default (a VIP customer's `vip`).
+    pub class: Option<ClassId>,
+    /// Preferred language.
+    pub language: Option<Language>,
+}
+
+/// Everything the queue of one branch needs to know about its configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BranchConfig {
+    /// The branch.
+    pub branch: Branch,
+    /// The organization's priority classes.
+    pub classes: Vec<PriorityClass>,
+    /// The branch's services.
+    pub services: Vec<Service>,
+    /// The branch's counters.
+    pub counters: Vec<Counter>,
+}
+
+impl BranchConfig {
+    /// Checks the rules of the model: unique ids, prefixes and counter numbers; every reference
+    /// resolves; ranks and weights in range; at least one class.
+    ///
+    /// # Errors
+    /// The first [`ValidationError`] found.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        unique("class", self.classes.iter().map(|c| c.id))?;
+        unique("service", self.services.iter().map(|s| s.id))?;
+        unique("counter", self.counters.iter().map(|c| c.id))?;
+        if self.classes.is_empty() {
+            return Err(invalid("classes", "at least one priority class is needed"));
+        }
+        let q = &self.branch.queue;
+        if !(q.ewma_alpha > 0.0 && q.ewma_alpha <= 1.0) {
+            return Err(invalid("queue.ewma_alpha", "must be in (0, 1]"));
+        }
+        for c in &self.classes {
+            if c.rank == 0 || c.weight == 0 {
+                return Err(invalid(
+                    format!("class {}", c.code),
+                    "rank and weight must be at least 1",
+                ));
+            }
+        }
+        let mut prefixes = std::collections::HashSet::new();
+        for s in &self.services {
+            let prefix = s.prefix.trim();
+            if prefix.is_empty() || prefix.chars().count() > 3 {
+                return Err(invalid(
+                    format!("service {}.prefix", s.prefix),
+                    "must be 1 to 3 characters",
+                ));
+            }
+            if !prefixes.insert(prefix.to_uppercase()) {
+                return Err(ValidationError::DuplicatePrefix {
+                    prefix: s.prefix.clone(),
+                });
+            }
+            if s.expected_service_secs == 0 {
+                return Err(invalid(
+                    format!("service {}.expected_service_secs", s.prefix),
+                    "must be at least 1",
+                ));
+            }
+        }
+        let mut numbers = std::collections::HashSet::new();
+        for c in &self.counters {
+            if !numbers.insert(c.number) {
+                return Err(ValidationError::DuplicateCounterNumber { number: c.number });
+            }
+            let from = format!("counter {}", c.number);
+            if c.profile.services.is_empty() {
+                return Err(invalid(from, "work profile lists no service"));
+            }
+            unique(
+                "profile service",
+                c.profile.services.iter().map(|p| p.service),
+            )?;
+            for p in &c.profile.services {
+                if !self.services.iter().any(|s| s.id == p.service) {
+                    return Err(unknown(&from, "service", p.service));
+                }
+                if p.rank == 0 || p.weight == 0 {
+                    return Err(invalid(&from, "profile rank and weight must be at least 1"));
+                }
+            }
+            for class in c.profile.classes.iter().flatten() {
+                if !self.classes.iter().any(|k| k.id == *class) {
+                    return Err(unknown(&from, "class", class));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The service with `id`.
+    pub fn service(&self, id: ServiceId) -> Option<&Service> {
+        self.services.iter().find(|s| s.id == id)
+    }
+
+    /// The counter with `id`.
+    pub fn counter(&self, id: CounterId) -> Option<&Counter> {
+        self.counters.iter().find(|c| c.id == id)
+    }
+
+    /// The class given to tickets that name none: the last-ranked one.
+    pub fn default_class(&self) -> Option<&PriorityClass> {
+        self.classes.iter().max_by_key(|c| c.rank)
+    }
+}
+
+fn unique<T: std::hash::Hash + Eq + std::fmt::Display>(
+    kind: &'static str,
+    ids: impl Iterator<Item = T>,
+) -> Result<(), ValidationError> {
+    let mut seen = std::collections::HashSet::new();
+    for id in ids {
+        if let Some(dup) = seen.replace(id) {
+            return Err(ValidationError::DuplicateId {
+                kind,
+                id: dup.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn invalid(field: impl Into<String>, reason: &str) -> ValidationError {
+    ValidationError::InvalidField {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+fn unknown(from: &str, kind: &'static str, id: impl std::fmt::Display) -> ValidationError {
+    ValidationError::UnknownReference {
+        from: from.into(),
+        kind,
+        id: id.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> BranchConfig {
+        let en = Language::en();
+        BranchConfig {
+            branch: Branch {
+                id: BranchId::from_u128(1),
+                organization: OrganizationId::from_u128(1),
+                name: LocalizedText::single(en.clone(), "Main"),
+                time_zone: chrono_tz::Europe::Berlin,
+                opening_hours: OpeningHours::always(),
+                queue: QueueSettings::default(),
+            },
+            classes: vec![PriorityClass {
+                id: ClassId::from_u128(1),
+                code: "normal".into(),
+                name: LocalizedText::single(en.clone(), "Normal"),
+                rank: 1,
+                weight: 1,
+            }],
+            services: vec![Service {
+                id: ServiceId::from_u128(1),
+                prefix: "A".into(),
+                name: LocalizedText::single(en, "Accounts"),
+                expected_service_secs: 300,
+                target_wait_secs: 600,
+                max_wait_secs: None,
+                daily_cap: None,
+                takes_appointments: false,
+            }],
+            counters: vec![Counter {
+                id: CounterId::from_u128(1),
+                number: 1,
+                name: None,
+                profile: WorkProfile::serving([ServiceId::from_u128(1)], CallingPolicy::Strict),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_sound_config_validates() {
+        assert_eq!(config().validate(), Ok(()));
+    }
+
+    #[test]
+    fn broken_configs_name_what_to_fix() {
+        let mut c = config();
+        c.services.push(c.services[0].clone());
+        assert!(matches!(
+            c.validate(),
+            Err(ValidationError::DuplicateId {
+                kind: "service",
+                ..
+            })
+        ));
+
+        let mut c = config();
+        let mut b = c.services[0].clone();
+        b.id = ServiceId::from_u128(2);
+        b.prefix = "a".into();
+        c.services.push(b);
+        assert!(matches!(
+            c.validate(),
+            Err(ValidationError::DuplicatePrefix { .. })
+        ));
+
+        let mut c = config();
+        c.counters[0].profile.services[0].service = ServiceId::from_u128(9);
+        assert!(matches!(
+            c.validate(),
+            Err(ValidationError::UnknownReference {
+                kind: "service",
+                ..
+            })
+        ));
+
+        let mut c = config();
+        c.classes[0].weight = 0;
+        assert!(matches!(
+            c.validate(),
+            Err(ValidationError::InvalidField { .. })
+        ));
+    }
+
+    #[test]
+    fn config_round_trips_through_json() {
+        let c = config();
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<BranchConfig>(&json).unwrap(), c);
+    }
+}

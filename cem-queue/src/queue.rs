@@ -1,0 +1,1446 @@
+//! The state of one branch's queue: a fold over its events, and the commands that produce them.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use cem_core::chrono::{DateTime, Duration, NaiveDate, Utc};
+use cem_core::{
+    AgentId, BranchConfig, CallingPolicy, ClassId, CounterId, ServiceId, TicketId, business_day,
+};
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::command::{Command, IssueTicket};
+use crate::error::QueueError;
+use crate::event::QueueEvent;
+use crate::ticket::{
+    CallReason, Lane, LinePosition, Ticket, TicketState, TransferTarget, display_number,
+};
+
+/// Index of a ticket record in the slab.
+pub(crate) type Slot = u32;
+
+/// Scale of the interleave policy's stride: a class of weight `w` advances by `STRIDE / w` per call.
+const STRIDE: u64 = 1 << 32;
+
+/// Whether a counter is calling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CounterStatus {
+    /// Closed: no agent.
+    Closed,
+    /// Open: calling.
+    Open,
+    /// Paused: agent present, calling nobody.
+    Paused,
+}
+
+/// A counter's current state, for display.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CounterView {
+    /// Counter.
+    pub id: CounterId,
+    /// Number shown to customers.
+    pub number: u16,
+    /// Status.
+    pub status: CounterStatus,
+    /// Agent signed in.
+    pub agent: Option<AgentId>,
+    /// Ticket held (called or serving).
+    pub ticket: Option<TicketId>,
+    /// Tickets waiting in its personal line.
+    pub personal_waiting: u32,
+}
+
+/// A position in a line: the ticket's slot and the stamp it entered with. An entry whose stamp no
+/// longer matches its record is stale (the ticket left) and is skipped; stale entries are popped
+/// from the front eagerly and compacted away when they outnumber live ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub(crate) slot: Slot,
+    pub(crate) stamp: u64,
+}
+
+/// The tickets of one (service, class) pair, or of one counter's personal line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Line {
+    /// Put "first in line": ahead of `main`, in the order they were put there.
+    pub(crate) first: VecDeque<Entry>,
+    /// Arrival order (transfers and resumes "last" join the tail).
+    pub(crate) main: VecDeque<Entry>,
+    /// Live entries in `first` and `main`.
+    pub(crate) live: u32,
+    /// Appointment tickets by (appointment time, stamp).
+    pub(crate) appointments: BTreeMap<(DateTime<Utc>, u64), Slot>,
+}
+
+impl Line {
+    /// The next walk-in of this line (front entries are always live).
+    pub(crate) fn head(&self) -> Option<Entry> {
+        self.first.front().or_else(|| self.main.front()).copied()
+    }
+
+    /// The earliest appointment, if it is eligible at `now`.
+    pub(crate) fn due_appointment(
+        &self,
+        now: DateTime<Utc>,
+        early: Duration,
+    ) -> Option<(DateTime<Utc>, Slot)> {
+        let (&(at, _), &slot) = self.appointments.first_key_value()?;
+        (at - early <= now).then_some((at, slot))
+    }
+
+    pub(crate) fn waiting(&self) -> u32 {
+        self.live + self.appointments.len() as u32
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Record {
+    pub(crate) ticket: Ticket,
+    pub(crate) service: u16,
+    pub(crate) class: u8,
+    /// Stamp of its current line entry; 0 when in no line.
+    pub(crate) stamp: u64,
+    pub(crate) place: Place,
+}
+
+/// Where a record waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    Nowhere,
+    Walkin(u32),
+    Appointment(u32),
+    Counter(u16),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ServiceRt {
+    pub(crate) id: ServiceId,
+    pub(crate) prefix: String,
+    pub(crate) max_wait: Option<Duration>,
+    pub(crate) target_wait: Duration,
+    pub(crate) daily_cap: Option<u32>,
+    pub(crate) takes_appointments: bool,
+    pub(crate) last_number: u32,
+    /// Running mean service time, seconds.
+    pub(crate) service_secs: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ClassRt {
+    pub(crate) id: ClassId,
+    pub(crate) rank: u16,
+    pub(crate) weight: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ProfileRt {
+    pub(crate) service: u16,
+    pub(crate) rank: u16,
+    pub(crate) weight: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CounterRt {
+    pub(crate) id: CounterId,
+    pub(crate) number: u16,
+    pub(crate) status: CounterStatus,
+    pub(crate) agent: Option<AgentId>,
+    pub(crate) current: Option<Slot>,
+    pub(crate) profile: Vec<ProfileRt>,
+    /// Allowed classes, best rank first.
+    pub(crate) classes: Vec<u8>,
+    pub(crate) policy: CallingPolicy,
+    /// Interleave: each class's pass value and the counter's virtual time.
+    pub(crate) pass: Vec<u64>,
+    pub(crate) vtime: u64,
+    pub(crate) personal: Line,
+    /// Running mean service time per branch service at this counter, seconds (NaN: none yet).
+    pub(crate) service_secs: Vec<f64>,
+}
+
+impl CounterRt {
+    pub(crate) fn serves(&self, service: u16) -> bool {
+        self.profile.iter().any(|p| p.service == service)
+    }
+
+    pub(crate) fn takes(&self, class: u8) -> bool {
+        self.classes.contains(&class)
+    }
+}
+
+/// Running arrival rate of one line: an exponentially weighted mean of inter-arrival seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub(crate) struct ArrivalRate {
+    pub(crate) last: Option<DateTime<Utc>>,
+    pub(crate) mean_gap: Option<f64>,
+}
+
+impl ArrivalRate {
+    fn observe(&mut self, at: DateTime<Utc>, alpha: f64) {
+        if let Some(last) = self.last {
+            let gap = (at - last).as_seconds_f64().max(0.0);
+            self.mean_gap = Some(match self.mean_gap {
+                None => gap,
+                Some(m) => m + alpha * (gap - m),
+            });
+        }
+        self.last = Some(at);
+    }
+
+    /// Arrivals per second.
+    pub(crate) fn per_sec(&self) -> f64 {
+        match self.mean_gap {
+            Some(g) if g > 0.0 => 1.0 / g,
+            _ => 0.0,
+        }
+    }
+}
+
+/// The queue of one branch: tickets, lines and counters, changed only by [`QueueEvent`]s.
+///
+/// Commands ([`issue`](Self::issue), [`call_next`](Self::call_next), …) check the request against
+/// the state, return the events that fulfil it, and apply them; a refused command returns a
+/// [`QueueError`] and changes nothing. [`replay`](Self::replay) folds a stored stream into the
+/// same state.
+///
+/// Waiting tickets sit in one line per (service, class) pair plus one personal line per counter,
+/// so calling costs O(k·c + log n) for a counter serving k services and c classes with n
+/// waiting, however long the lines of services it does not serve.
+///
+/// ```
+/// use cem_core::chrono::{DateTime, Utc};
+/// use cem_queue::{BranchQueue, IssueTicket, TicketSource};
+/// # let config = cem_queue::testing::branch_config(2, 1);
+/// let mut queue = BranchQueue::new(config.clone())?;
+/// let now: DateTime<Utc> = "2026-11-28T08:00:00Z".parse().unwrap();
+/// let counter = config.counters[0].id;
+/// queue.open_counter(counter, None, now)?;
+/// let ticket = cem_core::TicketId::from_u128(1);
+/// queue.issue(
+///     IssueTicket {
+///         ticket,
+///         service: config.services[0].id,
+///         class: None,
+///         source: TicketSource::Kiosk,
+///         customer: None,
+///         appointment_at: None,
+///     },
+///     now,
+/// )?;
+/// let events = queue.call_next(counter, now)?;
+/// assert_eq!(events[0].ticket(), Some(ticket));
+/// assert_eq!(queue.ticket(ticket).unwrap().display, "A-001");
+/// # Ok::<(), cem_queue::QueueError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct BranchQueue {
+    pub(crate) config: BranchConfig,
+    pub(crate) services: Vec<ServiceRt>,
+    service_ix: FxHashMap<ServiceId, u16>,
+    pub(crate) classes: Vec<ClassRt>,
+    class_ix: FxHashMap<ClassId, u8>,
+    default_class: u8,
+    pub(crate) counters: Vec<CounterRt>,
+    counter_ix: FxHashMap<CounterId, u16>,
+    /// One line per (service, class): index `service * classes + class`.
+    pub(crate) lines: Vec<Line>,
+    pub(crate) arrivals: Vec<ArrivalRate>,
+    pub(crate) records: Vec<Option<Record>>,
+    free: Vec<Slot>,
+    pub(crate) by_id: FxHashMap<TicketId, Slot>,
+    stamp: u64,
+    business_date: Option<NaiveDate>,
+    next_day_at: Option<DateTime<Utc>>,
+    last_at: Option<DateTime<Utc>>,
+    version: u64,
+    pub(crate) early: Duration,
+    grace: Duration,
+    pub(crate) alpha: f64,
+}
+
+impl BranchQueue {
+    /// An empty queue for a branch; every counter starts closed.
+    ///
+    /// # Errors
+    /// [`QueueError::InvalidConfig`] when the configuration breaks a rule of the model.
+    pub fn new(config: BranchConfig) -> Result<Self, QueueError> {
+        config.validate()?;
+        let n_classes = config.classes.len();
+        if n_classes > usize::from(u8::MAX) || config.services.len() > usize::from(u16::MAX) {
+            return Err(cem_core::ValidationError::InvalidField {
+                field: "branch".into(),
+                reason: "too many classes or services".into(),
+            }
+            .into());
+        }
+        let classes: Vec<ClassRt> = config
+            .classes
+            .iter()
+            .map(|c| ClassRt {
+                id: c.id,
+                rank: c.rank,
+                weight: c.weight,
+            })
+            .collect();
+        let class_ix: FxHashMap<ClassId, u8> = classes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id, i as u8))
+            .collect();
+        let default_class = config
+            .default_class()
+            .map(|c| class_ix[&c.id])
+            .unwrap_or_default();
+        let services: Vec<ServiceRt> = config
+            .services
+            .iter()
+            .map(|s| ServiceRt {
+                id: s.id,
+                prefix: s.prefix.trim().to_string(),
+                max_wait: s.max_wait_secs.map(|m| Duration::seconds(m.into())),
+                target_wait: Duration::seconds(s.target_wait_secs.into()),
+                daily_cap: s.daily_cap,
+                takes_appointments: s.takes_appointments,
+                last_number: 0,
+                service_secs: f64::from(s.expected_service_secs),
+            })
+            .collect();
+        let service_ix: FxHashMap<ServiceId, u16> = services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id, i as u16))
+            .collect();
+        let counters: Vec<CounterRt> = config
+            .counters
+            .iter()
+            .map(|c| {
+                let mut allowed: Vec<u8> = (0..n_classes as u8)
+                    .filter(|&k| c.profile.takes_class(classes[usize::from(k)].id))
+                    .collect();
+                allowed.sort_by_key(|&k| classes[usize::from(k)].rank);
+                CounterRt {
+                    id: c.id,
+                    number: c.number,
+                    status: CounterStatus::Closed,
+                    agent: None,
+                    current: None,
+                    profile: c
+                        .profile
+                        .services
+                        .iter()
+                        .map(|p| ProfileRt {
+                            service: service_ix[&p.service],
+                            rank: p.rank,
+                            weight: p.weight,
+                        })
+                        .collect(),
+                    classes: allowed,
+                    policy: c.profile.policy,
+                    pass: vec![0; n_classes],
+                    vtime: 0,
+                    personal: Line::default(),
+                    service_secs: vec![f64::NAN; services.len()],
+                }
+            })
+            .collect();
+        let counter_ix = counters
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id, i as u16))
+            .collect();
+        let q = &config.branch.queue;
+        Ok(Self {
+            lines: vec![Line::default(); services.len() * n_classes],
+            arrivals: vec![ArrivalRate::default(); services.len() * n_classes],
+            early: Duration::seconds(q.appointment_early_secs.into()),
+            grace: Duration::seconds(q.appointment_grace_secs.into()),
+            alpha: q.ewma_alpha,
+            config,
+            services,
+            service_ix,
+            classes,
+            class_ix,
+            default_class,
+            counters,
+            counter_ix,
+            records: Vec::new(),
+            free: Vec::new(),
+            by_id: FxHashMap::default(),
+            stamp: 0,
+            business_date: None,
+            next_day_at: None,
+            last_at: None,
+            version: 0,
+        })
+    }
+
+    /// Rebuilds a queue by applying a stored stream to an empty one.
+    ///
+    /// # Errors
+    /// [`QueueError::InvalidConfig`], or [`QueueError::InconsistentEvent`] (and the other
+    /// reference errors) when an event does not fit the state before it.
+    pub fn replay<'a>(
+        config: BranchConfig,
+        events: impl IntoIterator<Item = &'a QueueEvent>,
+    ) -> Result<Self, QueueError> {
+        let mut queue = Self::new(config)?;
+        for event in events {
+            queue.apply(event)?;
+        }
+        Ok(queue)
+    }
+
+    // ----- queries -------------------------------------------------------------------------
+
+    /// The configuration the queue was built from.
+    pub fn config(&self) -> &BranchConfig {
+        &self.config
+    }
+
+    /// Events applied so far (the stream version this state reflects).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The instant of the last event applied.
+    pub fn last_event_at(&self) -> Option<DateTime<Utc>> {
+        self.last_at
+    }
+
+    /// A ticket of the current business day (or still open from an earlier one).
+    pub fn ticket(&self, id: TicketId) -> Option<&Ticket> {
+        self.by_id.get(&id).map(|&s| &self.record(s).ticket)
+    }
+
+    /// Every ticket in the state, in no particular order.
+    pub fn tickets(&self) -> impl Iterator<Item = &Ticket> {
+        self.records.iter().flatten().map(|r| &r.ticket)
+    }
+
+    /// Waiting tickets of a service (all classes, personal lines excluded).
+    pub fn waiting_count(&self, service: ServiceId) -> u32 {
+        let Some(&s) = self.service_ix.get(&service) else {
+            return 0;
+        };
+        let n = self.classes.len();
+        self.lines[usize::from(s) * n..(usize::from(s) + 1) * n]
+            .iter()
+            .map(Line::waiting)
+            .sum()
+    }
+
+    /// Every waiting ticket of the branch.
+    pub fn total_waiting(&self) -> u32 {
+        self.lines.iter().map(Line::waiting).sum::<u32>()
+            + self.counters.iter().map(|c| c.personal.live).sum::<u32>()
+    }
+
+    /// A counter's current state.
+    pub fn counter(&self, id: CounterId) -> Option<CounterView> {
+        let c = &self.counters[usize::from(*self.counter_ix.get(&id)?)];
+        Some(CounterView {
+            id: c.id,
+            number: c.number,
+            status: c.status,
+            agent: c.agent,
+            ticket: c.current.map(|s| self.record(s).ticket.id),
+            personal_waiting: c.personal.live,
+        })
+    }
+
+    /// Every counter's current state, in configuration order.
+    pub fn counters(&self) -> impl Iterator<Item = CounterView> + '_ {
+        self.counters.iter().filter_map(|c| self.counter(c.id))
+    }
+
+    /// The running mean service time of a service, in seconds.
+    pub fn mean_service_secs(&self, service: ServiceId) -> Option<f64> {
+        let &s = self.service_ix.get(&service)?;
+        Some(self.services[usize::from(s)].service_secs)
+    }
+
+    pub(crate) fn record(&self, slot: Slot) -> &Record {
+        self.records[slot as usize]
+            .as_ref()
+            .expect("line entries and counters point at live records")
+    }
+
+    fn record_mut(&mut self, slot: Slot) -> &mut Record {
+        self.records[slot as usize]
+            .as_mut()
+            .expect("line entries and counters point at live records")
+    }
+
+    pub(crate) fn is_live(&self, e: Entry) -> bool {
+        matches!(&self.records[e.slot as usize], Some(r) if r.stamp == e.stamp)
+    }
+
+    pub(crate) fn line_ix(&self, service: u16, class: u8) -> usize {
+        usize::from(service) * self.classes.len() + usize::from(class)
+    }
+
+    // ----- commands ------------------------------------------------------------------------
+
+    /// Runs a command given as data.
+    ///
+    /// # Errors
+    /// As the command's own method.
+    pub fn handle(
+        &mut self,
+        command: &Command,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<QueueEvent>, QueueError> {
+        match command {
+            Command::Issue(req) => self.issue(req.clone(), now),
+            Command::CallNext { counter } => self.call_next(*counter, now),
+            Command::Call { counter, ticket } => self.call(*counter, *ticket, now),
+            Command::Recall { counter } => self.recall(*counter, now),
+            Command::Start { counter } => self.start(*counter, now),
+            Command::Finish { counter } => self.finish(*counter, now),
+            Command::NoShow { counter } => self.no_show(*counter, now),
+            Command::Cancel { ticket } => self.cancel(*ticket, now),
+            Command::Park { counter } => self.park(*counter, now),
+            Command::Resume { ticket, position } => self.resume(*ticket, *position, now),
+            Command::Transfer {
+                ticket,
+                to,
+                position,
+            } => self.transfer(*ticket, *to, *position, now),
+            Command::OpenCounter { counter, agent } => self.open_counter(*counter, *agent, now),
+            Command::PauseCounter { counter } => self.pause_counter(*counter, now),
+            Command::CloseCounter { counter } => self.close_counter(*counter, now),
+        }
+    }
+
+    /// Issues a ticket: draws the next number of its service for the branch's business day and
+    /// puts it in line (an appointment later than the grace period queues as a walk-in).
+    ///
+    /// # Errors
+    /// `TicketExists`, `UnknownService`, `UnknownClass`, `AppointmentsNotAccepted`,
+    /// `DailyCapReached`, and `BranchClosed` outside opening hours (staff may still issue).
+    pub fn issue(
+        &mut self,
+        req: IssueTicket,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<QueueEvent>, QueueError> {
+        let now = self.clamp(now);
+        if self.by_id.contains_key(&req.ticket) {
+            return Err(QueueError::TicketExists { ticket: req.ticket });
+        }
+        let s = self.service_index(req.service)?;
+        let class = match req.class {
+            Some(c) => {
+                self.class_index(c)?;
+                c
+            }
+            None => self.classes[usize::from(self.default_class)].id,
+        };
+        let svc = &self.services[usize::from(s)];
+        if req.source != crate::TicketSource::Staff
+            && !self
+                .config
+                .branch
+                .opening_hours
+                .is_open(self.config.branch.time_zone, now)
+        {
+            return Err(QueueError::BranchClosed);
+        }
+        let lane = match req.appointment_at {
+            Some(_) if !svc.takes_appointments => {
+                return Err(QueueError::AppointmentsNotAccepted {
+                    service: req.service,
+                });
+            }
+            Some(at) if now <= at + self.grace => Lane::Appointment,
+            _ => Lane::Walkin,
+        };
+        let business_date = self.business_date_at(now);
+        let number = if Some(business_date) == self.business_date {
+            svc.last_number + 1
+        } else {
+            1
+        };
+        if let Some(cap) = svc.daily_cap
+            && number > cap
+        {
+            return Err(QueueError::DailyCapReached {
+                service: req.service,
+                cap,
+            });
+        }
+        self.commit(vec![QueueEvent::TicketIssued {
+            ticket: req.ticket,
+            service: req.service,
+            class,
+            source: req.source,
+            customer: req.customer,
+            appointment_at: req.appointment_at,
+            lane,
+            number,
+            business_date,
+            at: now,
+        }])
+    }
+
+    /// Calls the next ticket for a counter, by the rules of [`crate::scheduler`].
+    ///
+    /// # Errors
+    /// `UnknownCounter`, `CounterNotOpen`, `CounterBusy`, `NothingToCall`.
+    pub fn call_next(
+        &mut self,
+        counter: CounterId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<QueueEvent>, QueueError> {
+        let now = self.clamp(now);
+        let k = self.free_open_counter(counter)?;
+        let (slot, reason) = self
+            .select(&self.counters[usize::from(k)], now)
+            .ok_or(QueueError::NothingToCall { counter })?;
+        let ticket = self.record(slot).ticket.id;
+        self.commit(vec![self.called(k, ticket, reason, now)])
+    }
+
+    /// Calls a given waiting ticket out of order. The counter must serve the ticket's service and
+    /// class, or the ticket must wait in the counter's personal line.
+    ///
+    /// # Errors
+    /// `UnknownCounter`, `CounterNotOpen`, `CounterBusy`, `TicketNotFound`,
+    /// `InvalidTicketState`, `NotServedByCounter`.
+    pub fn call(
+        &mut self,
+        counter: CounterId,
+        ticket: TicketId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<QueueEvent>, QueueError> {
+        let now = self.clamp(now);
+        let k = self.free_open_counter(counter)?;
+        let slot = self.slot(ticket)?;
+        let r = self.record(slot);
+        self.expect_state(r, &[TicketState::Waiting], "called")?;
+        let c = &self.counters[usize::from(k)];
+        let allowed = match r.place {
+            Place::Counter(pk) => pk == k,
+            _ => c.serves(r.service) && c.takes(r.class),
+        };
+        if !allowed {
+            return Err(QueueError::NotServedByCounter { ticket, counter });
+        }
+        self.commit(vec![self.called(k, ticket, CallReason::Specific, now)])
+    }
+
+    /// Announces the called ticket again; past the branch's recall limit it becomes a no-show.
+    ///
+    /// # Errors
+    /// `UnknownCounter`, `CounterIdle`, `InvalidTicketState` (already serving).
+    pub fn recall(
+        &mut self,
+        counter: CounterId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<QueueEvent>, QueueError> {
+        let now = self.clamp(now);
+        let (_, slot) = self.held(counter)?;
+        let r = self.record(slot);
+        self.expect_state(r, &[TicketState::Called], "recalled")?;
+        let ticket = r.ticket.id;
+        let event = if r.ticket.recalls >= self.config.branch.queue.recall_limit {
+            QueueEvent::TicketNoShow {
+                ticket,
+                counter,
+                at: now,
+            }
+        } else {
+            QueueEvent::TicketRecalled {
+                ticket,
+                counter,
+                recall: r.ticket.recalls + 1,
+                at: now,
+            }
+        };
+        self.commit(vec![event])
+    }
+
+    /// Starts serving the called ticket.
+    ///
+    /// # Errors
+    /// `UnknownCounter`, `CounterIdle`, `InvalidTicketState` (already serving).
+    pub fn start(
+        &mut self,
+        counter: CounterId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<QueueEvent>, QueueError> {
+        let now = self.clamp(now);
+        let (_, slot) = self.held(counter)?;
+        let r = self.record(slot);
+        self.expect_state(r, &[TicketState::Called], "started")?;
+        let ticket = r.ticket.id;
+        self.commit(vec![QueueEvent::ServiceStarted {
+            ticket,
+            counter,
+            at: now,
+        }])
+    }
+
+    /// Finishes the held ticket. Finishing a called ticket without a start counts its service
+    /// from the call.
+    ///
+    /// # Errors
+    /// `UnknownCounter`, `CounterIdle`.
+    pub fn finish(
+        &mut self,
+        counter: CounterId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<QueueEvent>, QueueError> {
+        let now = self.clamp(now);
+        let (_, slot) = self.held(counter)?;
+        let ticket = self.record(slot).ticket.id;
+        self.commit(vec![QueueEvent::ServiceFinished {
+            ticket,
+            counter,
+            at: now,
+        }])
+    }
+
+    /// Marks the called ticket a no-show.
+    ///
+    /// # Errors
+    /// `UnknownCounter`, `CounterIdle`, `InvalidTicketState` (already serving).
+    pub fn no_show(
+        &mut self,
+        counter: CounterId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<QueueEvent>, QueueError> {
+        let now = self.clamp(now);
+        let (_, slot) = self.held(counter)?;
+        let r = self.record(slot);
+        self.expect_state(r, &[TicketState::Called], "marked a no-show")?;
+        let ticket = r.ticket.id;
+        self.commit(vec![QueueEvent::TicketNoShow {
+            ticket,
+            counter,
+            at: now,
+        }])
+    }
+
+    /// The customer left: cancels a waiting, called or parked ticket.
+    ///
+    /// # Errors
+    /// `TicketNotFound`, `InvalidTicketState`.
+    pub fn cancel(
+        &mut self,
+        ticket: TicketId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<QueueEvent>, QueueError> {
+        let now = self.clamp(now);
+        let r = self.record(self.slot(ticket)?);
+        self.expect_state(
+            r,
+            &[
+                TicketState::Waiting,
+                TicketState::Called,
+                TicketState::Parked,
+            ],
+            "cancelled",
+        )?;
+        self.commit(vec![QueueEvent::TicketCancelled { ticket, at: now }])
+    }
+
+    /// Puts the held ticket on hold and frees the counter.
+    ///
+    /// # Errors
+    /// `UnknownCounter`, `CounterIdle`.
+    pub fn park(
+        &mut self,
+        counter: CounterId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<QueueEvent>, QueueError> {
+        let now = self.clamp(now);
+        let (_, slot) = self.held(counter)?;
+        let ticket = self.record(slot).ticket.id;
+        self.commit(vec![QueueEvent::TicketParked {
+            ticket,
+            counter,
+            at: now,
+        }])
+    }
+
+    /// Brings a parked ticket back to its service's line.
+    ///
+    /// # Errors
+    /// `TicketNotFound`, `InvalidTicketState`.
+    pub fn resume(
+        &mut self,
+        ticket: TicketId,
+        position: LinePosition,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<QueueEvent>, QueueError> {
+        let now = self.clamp(now);
+        let r = self.record(self.slot(ticket)?);
+        self.expect_state(r, &[TicketState::Parked], "resumed")?;
+        self.commit(vec![QueueEvent::TicketResumed {
+            ticket,
+            position,
+            at: now,
+        }])
+    }
+
+    /// Moves a waiting, held or parked ticket to a service's line (keeping its class) or to a
+    /// counter's personal line, first or last.
+    ///
+    /// # Errors
+    /// `TicketNotFound`, `InvalidTicketState`, `UnknownService`, `UnknownCounter`.
+    pub fn transfer(
+        &mut self,
+        ticket: TicketId,
+        to: TransferTarget,
+        position: LinePosition,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<QueueEvent>, QueueError> {
+        let now = self.clamp(now);
+        let r = self.record(self.slot(ticket)?);
+        self.expect_state(
+            r,
+            &[
+                TicketState::Waiting,
+                TicketState::Called,
+                TicketState::Serving,
+                TicketState::Parked,
+            ],
+            "transferred",
+        )?;
+        let from_counter = r
+            .ticket
+            .state
+            .is_held()
+            .then_some(r.ticket.counter)
+            .flatten();
+        match to {
+            TransferTarget::Service(s) => {
+                self.service_index(s)?;
+            }
+            TransferTarget::Counter(c) => {
+                self.counter_index(c)?;
+            }
+        }
+        self.commit(vec![QueueEvent::TicketTransferred {
+            ticket,
+            from_counter,
+            to,
+            position,
+            at: now,
+        }])
+    }
+
+    /// Opens a counter, or ends its pause; an agent may sign in with it.
+    ///
+    /// # Errors
+    /// `UnknownCounter`, `CounterAlready` when it is open.
+    pub fn open_counter(
+        &mut self,
+        counter: CounterId,
+        agent: Option<AgentId>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<QueueEvent>, QueueError> {
+        let now = self.clamp(now);
+        let k = self.counter_index(counter)?;
+        let status = self.counters[usize::from(k)].status;
+        if status == CounterStatus::Open {
+            return Err(QueueError::CounterAlready { counter, status });
+        }
+        self.commit(vec![QueueEvent::CounterOpened {
+            counter,
+            agent,
+            at: now,
+        }])
+    }
+
+    /// Pauses an open counter; it may finish the ticket it holds but calls nobody.
+    ///
+    /// # Errors
+    /// `UnknownCounter`, `CounterNotOpen`.
+    pub fn pause_counter(
+        &mut self,
+        counter: CounterId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<QueueEvent>, QueueError> {
+        let now = self.clamp(now);
+        let k = self.counter_index(counter)?;
+        let status = self.counters[usize::from(k)].status;
+        if status != CounterStatus::Open {
+            return Err(QueueError::CounterNotOpen { counter, status });
+        }
+        self.commit(vec![QueueEvent::CounterPaused { counter, at: now }])
+    }
+
+    /// Closes a counter that holds no ticket.
+    ///
+    /// # Errors
+    /// `UnknownCounter`, `CounterAlready` when closed, `CounterBusy` while it holds a ticket.
+    pub fn close_counter(
+        &mut self,
+        counter: CounterId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<QueueEvent>, QueueError> {
+        let now = self.clamp(now);
+        let k = self.counter_index(counter)?;
+        let c = &self.counters[usize::from(k)];
+        if c.status == CounterStatus::Closed {
+            return Err(QueueError::CounterAlready {
+                counter,
+                status: c.status,
+            });
+        }
+        if let Some(slot) = c.current {
+            return Err(QueueError::CounterBusy {
+                counter,
+                ticket: self.record(slot).ticket.id,
+            });
+        }
+        self.commit(vec![QueueEvent::CounterClosed { counter, at: now }])
+    }
+
+    // ----- command helpers -------------------------------------------------------------------
+
+    /// Time never runs backwards inside a stream: an instant before the last event is read as
+    /// the last event's instant, so events stay ordered whatever the callers' clocks say.
+    fn clamp(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.last_at.map_or(now, |last| now.max(last))
+    }
+
+    fn business_date_at(&self, now: DateTime<Utc>) -> NaiveDate {
+        match (self.business_date, self.next_day_at) {
+            (Some(d), Some(next)) if now < next => d,
+            _ => business_day(self.config.branch.time_zone, now).0,
+        }
+    }
+
+    fn commit(&mut self, events: Vec<QueueEvent>) -> Result<Vec<QueueEvent>, QueueError> {
+        for e in &events {
+            self.apply(e)?;
+        }
+        Ok(events)
+    }
+
+    fn called(
+        &self,
+        k: u16,
+        ticket: TicketId,
+        reason: CallReason,
+        now: DateTime<Utc>,
+    ) -> QueueEvent {
+        let c = &self.counters[usize::from(k)];
+        QueueEvent::TicketCalled {
+            ticket,
+            counter: c.id,
+            agent: c.agent,
+            reason,
+            at: now,
+        }
+    }
+
+    fn service_index(&self, service: ServiceId) -> Result<u16, QueueError> {
+        self.service_ix
+            .get(&service)
+            .copied()
+            .ok_or(QueueError::UnknownService { service })
+    }
+
+    fn class_index(&self, class: ClassId) -> Result<u8, QueueError> {
+        self.class_ix
+            .get(&class)
+            .copied()
+            .ok_or(QueueError::UnknownClass { class })
+    }
+
+    fn counter_index(&self, counter: CounterId) -> Result<u16, QueueError> {
+        self.counter_ix
+            .get(&counter)
+            .copied()
+            .ok_or(QueueError::UnknownCounter { counter })
+    }
+
+    fn slot(&self, ticket: TicketId) -> Result<Slot, QueueError> {
+        self.by_id
+            .get(&ticket)
+            .copied()
+            .ok_or(QueueError::TicketNotFound { ticket })
+    }
+
+    fn free_open_counter(&self, counter: CounterId) -> Result<u16, QueueError> {
+        let k = self.counter_index(counter)?;
+        let c = &self.counters[usize::from(k)];
+        if c.status != CounterStatus::Open {
+            return Err(QueueError::CounterNotOpen {
+                counter,
+                status: c.status,
+            });
+        }
+        if let Some(slot) = c.current {
+            return Err(QueueError::CounterBusy {
+                counter,
+                ticket: self.record(slot).ticket.id,
+            });
+        }
+        Ok(k)
+    }
+
+    fn held(&self, counter: CounterId) -> Result<(u16, Slot), QueueError> {
+        let k = self.counter_index(counter)?;
+        let slot = self.counters[usize::from(k)]
+            .current
+            .ok_or(QueueError::CounterIdle { counter })?;
+        Ok((k, slot))
+    }
+
+    fn expect_state(
+        &self,
+        r: &Record,
+        allowed: &[TicketState],
+        action: &'static str,
+    ) -> Result<(), QueueError> {
+        if allowed.contains(&r.ticket.state) {
+            Ok(())
+        } else {
+            Err(QueueError::InvalidTicketState {
+                ticket: r.ticket.id,
+                state: r.ticket.state,
+                action,
+            })
+        }
+    }
+
+    // ----- the fold ----------------------------------------------------------------------------
+
+    /// Applies one event. This is the only place state changes; commands apply the events they
+    /// return through it, and [`replay`](Self::replay) applies a stored stream.
+    ///
+    /// # Errors
+    /// When the event does not fit the state (unknown references, a transition the state does
+    /// not allow): the stream is corrupt or belongs to another branch. The state is unchanged.
+    pub fn apply(&mut self, event: &QueueEvent) -> Result<(), QueueError> {
+        self.apply_inner(event)?;
+        self.version += 1;
+        self.last_at = Some(self.last_at.map_or(event.at(), |l| l.max(event.at())));
+        Ok(())
+    }
+
+    fn apply_inner(&mut self, event: &QueueEvent) -> Result<(), QueueError> {
+        match *event {
+            QueueEvent::TicketIssued {
+                ticket,
+                service,
+                class,
+                source,
+                customer,
+                appointment_at,
+                lane,
+                number,
+                business_date,
+                at,
+            } => {
+                if self.by_id.contains_key(&ticket) {
+                    return Err(QueueError::TicketExists { ticket });
+                }
+                let s = self.service_index(service)?;
+                let k = self.class_index(class)?;
+                if lane == Lane::Appointment && appointment_at.is_none() {
+                    return Err(inconsistent("appointment lane without appointment time"));
+                }
+                if self.business_date != Some(business_date) {
+                    self.start_business_day(business_date, at);
+                }
+                let svc = &mut self.services[usize::from(s)];
+                svc.last_number = number;
+                let display = display_number(&svc.prefix, number);
+                let record = Record {
+                    ticket: Ticket {
+                        id: ticket,
+                        service,
+                        class,
+                        source,
+                        customer,
+                        appointment_at,
+                        lane,
+                        number,
+                        display,
+                        business_date,
+                        state: TicketState::Waiting,
+                        issued_at: at,
+                        waiting_since: at,
+                        called_at: None,
+                        started_at: None,
+                        ended_at: None,
+                        counter: None,
+                        target_counter: None,
+                        recalls: 0,
+                        transfers: 0,
+                    },
+                    service: s,
+                    class: k,
+                    stamp: 0,
+                    place: Place::Nowhere,
+                };
+                let slot = match self.free.pop() {
+                    Some(slot) => {
+                        self.records[slot as usize] = Some(record);
+                        slot
+                    }
+                    None => {
+                        self.records.push(Some(record));
+                        (self.records.len() - 1) as Slot
+                    }
+                };
+                self.by_id.insert(ticket, slot);
+                let line = self.line_ix(s, k);
+                let alpha = self.alpha;
+                self.arrivals[line].observe(at, alpha);
+                match lane {
+                    Lane::Walkin => {
+                        self.enqueue(slot, Place::Walkin(line as u32), LinePosition::Last)
+                    }
+                    Lane::Appointment => {
+                        self.enqueue(slot, Place::Appointment(line as u32), LinePosition::Last)
+                    }
+                }
+            }
+            QueueEvent::TicketCalled {
+                ticket,
+                counter,
+                agent: _,
+                reason: _,
+                at,
+            } => {
+                let k = self.counter_index(counter)?;
+                let slot = self.slot(ticket)?;
+                self.check_state(slot, &[TicketState::Waiting])?;
+                if self.counters[usize::from(k)].current.is_some() {
+                    return Err(inconsistent("call by a counter that holds a ticket"));
+                }
+                self.dequeue(slot);
+                let r = self.record_mut(slot);
+                r.ticket.state = TicketState::Called;
+                r.ticket.called_at = Some(at);
+                r.ticket.counter = Some(counter);
+                r.ticket.target_counter = None;
+                r.ticket.recalls = 0;
+                let class = usize::from(r.class);
+                let stride = STRIDE / u64::from(self.classes[class].weight);
+                let c = &mut self.counters[usize::from(k)];
+                c.current = Some(slot);
+                let start = c.pass[class].max(c.vtime);
+                c.vtime = start;
+                c.pass[class] = start.saturating_add(stride);
+            }
+            QueueEvent::TicketRecalled {
+                ticket,
+                counter,
+                recall,
+                at,
+            } => {
+                let slot = self.held_by(ticket, counter)?;
+                self.check_state(slot, &[TicketState::Called])?;
+                let r = self.record_mut(slot);
+                r.ticket.recalls = recall;
+                r.ticket.called_at = Some(at);
+            }
+            QueueEvent::ServiceStarted {
+                ticket,
+                counter,
+                at,
+            } => {
+                let slot = self.held_by(ticket, counter)?;
+                self.check_state(slot, &[TicketState::Called])?;
+                let r = self.record_mut(slot);
+                r.ticket.state = TicketState::Serving;
+                r.ticket.started_at = Some(at);
+            }
+            QueueEvent::ServiceFinished {
+                ticket,
+                counter,
+                at,
+            } => {
+                let slot = self.held_by(ticket, counter)?;
+                let k = self.counter_index(counter)?;
+                let alpha = self.alpha;
+                let r = self.record_mut(slot);
+                let began = r.ticket.started_at.or(r.ticket.called_at).unwrap_or(at);
+                r.ticket.state = TicketState::Done;
+                r.ticket.ended_at = Some(at);
+                let s = usize::from(r.service);
+                let secs = (at - began).as_seconds_f64().max(0.0);
+                let svc = &mut self.services[s];
+                svc.service_secs += alpha * (secs - svc.service_secs);
+                let c = &mut self.counters[usize::from(k)];
+                c.current = None;
+                let m = &mut c.service_secs[s];
+                *m = if m.is_nan() {
+                    secs
+                } else {
+                    *m + alpha * (secs - *m)
+                };
+            }
+            QueueEvent::TicketNoShow {
+                ticket,
+                counter,
+                at,
+            } => {
+                let slot = self.held_by(ticket, counter)?;
+                self.check_state(slot, &[TicketState::Called])?;
+                self.release(slot);
+                self.end(slot, TicketState::NoShow, at);
+            }
+            QueueEvent::TicketCancelled { ticket, at } => {
+                let slot = self.slot(ticket)?;
+                self.check_state(
+                    slot,
+                    &[
+                        TicketState::Waiting,
+                        TicketState::Called,
+                        TicketState::Parked,
+                    ],
+                )?;
+                self.dequeue(slot);
+                self.release(slot);
+                self.end(slot, TicketState::Cancelled, at);
+            }
+            QueueEvent::TicketParked {
+                ticket,
+                counter,
+                at: _,
+            } => {
+                let slot = self.held_by(ticket, counter)?;
+                self.release(slot);
+                self.record_mut(slot).ticket.state = TicketState::Parked;
+            }
+            QueueEvent::TicketResumed {
+                ticket,
+                position,
+                at,
+            } => {
+                let slot = self.slot(ticket)?;
+                self.check_state(slot, &[TicketState::Parked])?;
+                let r = self.record_mut(slot);
+                r.ticket.state = TicketState::Waiting;
+                r.ticket.waiting_since = at;
+                let (s, k) = (r.service, r.class);
+                let line = self.line_ix(s, k);
+                self.enqueue(slot, Place::Walkin(line as u32), position);
+            }
+            QueueEvent::TicketTransferred {
+                ticket,
+                from_counter: _,
+                to,
+                position,
+                at,
+            } => {
+                let slot = self.slot(ticket)?;
+                self.check_state(
+                    slot,
+                    &[
+                        TicketState::Waiting,
+                        TicketState::Called,
+                        TicketState::Serving,
+                        TicketState::Parked,
+                    ],
+                )?;
+                let (service, place) = match to {
+                    TransferTarget::Service(id) => {
+                        let s = self.service_index(id)?;
+                        let line = self.line_ix(s, self.record(slot).class);
+                        (Some((id, s)), Place::Walkin(line as u32))
+                    }
+                    TransferTarget::Counter(c) => (None, Place::Counter(self.counter_index(c)?)),
+                };
+                self.dequeue(slot);
+                self.release(slot);
+                let r = self.record_mut(slot);
+                r.ticket.state = TicketState::Waiting;
+                r.ticket.waiting_since = at;
+                r.ticket.transfers = r.ticket.transfers.saturating_add(1);
+                r.ticket.lane = Lane::Walkin;
+                r.ticket.target_counter = match to {
+                    TransferTarget::Counter(c) => Some(c),
+                    TransferTarget::Service(_) => None,
+                };
+                if let Some((id, s)) = service {
+                    r.ticket.service = id;
+                    r.service = s;
+                }
+                self.enqueue(slot, place, position);
+            }
+            QueueEvent::CounterOpened {
+                counter,
+                agent,
+                at: _,
+            } => {
+                let k = self.counter_index(counter)?;
+                let c = &mut self.counters[usize::from(k)];
+                if c.status == CounterStatus::Open {
+                    return Err(inconsistent("opening an open counter"));
+                }
+                // Re-opening after a pause keeps the agent unless a new one signs in.
+                if c.status == CounterStatus::Closed || agent.is_some() {
+                    c.agent = agent;
+                }
+                c.status = CounterStatus::Open;
+            }
+            QueueEvent::CounterPaused { counter, at: _ } => {
+                let k = self.counter_index(counter)?;
+                let c = &mut self.counters[usize::from(k)];
+                if c.status != CounterStatus::Open {
+                    return Err(inconsistent("pausing a counter that is not open"));
+                }
+                c.status = CounterStatus::Paused;
+            }
+            QueueEvent::CounterClosed { counter, at: _ } => {
+                let k = self.counter_index(counter)?;
+                let c = &mut self.counters[usize::from(k)];
+                if c.current.is_some() || c.status == CounterStatus::Closed {
+                    return Err(inconsistent("closing a busy or closed counter"));
+                }
+                c.status = CounterStatus::Closed;
+                c.agent = None;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_state(&self, slot: Slot, allowed: &[TicketState]) -> Result<(), QueueError> {
+        self.expect_state(self.record(slot), allowed, "changed so")
+            .map_err(|e| inconsistent(&e.to_string()))
+    }
+
+    fn held_by(&self, ticket: TicketId, counter: CounterId) -> Result<Slot, QueueError> {
+        let slot = self.slot(ticket)?;
+        let k = self.counter_index(counter)?;
+        if self.counters[usize::from(k)].current != Some(slot) {
+            return Err(inconsistent(&format!(
+                "ticket {ticket} is not held by counter {counter}"
+            )));
+        }
+        Ok(slot)
+    }
+
+    /// A new business day: numbering restarts, and the finished tickets of earlier days leave
+    /// the state (their history stays in the event stream).
+    fn start_business_day(&mut self, date: NaiveDate, at: DateTime<Utc>) {
+        let (_, next) = business_day(self.config.branch.time_zone, at);
+        self.business_date = Some(date);
+        self.next_day_at = Some(next);
+        for s in &mut self.services {
+            s.last_number = 0;
+        }
+        for slot in 0..self.records.len() {
+            if let Some(r) = &self.records[slot]
+                && r.ticket.state.is_terminal()
+            {
+                self.by_id.remove(&r.ticket.id);
+                self.records[slot] = None;
+                self.free.push(slot as Slot);
+            }
+        }
+    }
+
+    fn next_stamp(&mut self) -> u64 {
+        self.stamp += 1;
+        self.stamp
+    }
+
+    fn enqueue(&mut self, slot: Slot, place: Place, position: LinePosition) {
+        let stamp = self.next_stamp();
+        let r = self.record_mut(slot);
+        r.place = place;
+        r.stamp = stamp;
+        let entry = Entry { slot, stamp };
+        match place {
+            Place::Nowhere => {}
+            Place::Appointment(l) => {
+                let at = r
+                    .ticket
+                    .appointment_at
+                    .expect("appointment lane has a time");
+                self.lines[l as usize]
+                    .appointments
+                    .insert((at, stamp), slot);
+            }
+            Place::Walkin(_) | Place::Counter(_) => {
+                let line = self.walkin_line_mut(place);
+                match position {
+                    LinePosition::First => line.first.push_back(entry),
+                    LinePosition::Last => line.main.push_back(entry),
+                }
+                line.live += 1;
+            }
+        }
+    }
+
+    /// Takes a record out of whatever line it waits in.
+    fn dequeue(&mut self, slot: Slot) {
+        let r = self.record_mut(slot);
+        let place = std::mem::replace(&mut r.place, Place::Nowhere);
+        match place {
+            Place::Nowhere => {}
+            Place::Appointment(l) => {
+                let at = r
+                    .ticket
+                    .appointment_at
+                    .expect("appointment lane has a time");
+                let stamp = std::mem::take(&mut r.stamp);
+                self.lines[l as usize].appointments.remove(&(at, stamp));
+            }
+            Place::Walkin(_) | Place::Counter(_) => {
+                r.stamp = 0;
+                let records = &self.records;
+                let line = match place {
+                    Place::Walkin(l) => &mut self.lines[l as usize],
+                    Place::Counter(k) => &mut self.counters[usize::from(k)].personal,
+                    _ => unreachable!(),
+                };
+                line.live -= 1;
+                let live =
+                    |e: &Entry| matches!(&records[e.slot as usize], Some(r) if r.stamp == e.stamp);
+                while line.first.front().is_some_and(|e| !live(e)) {
+                    line.first.pop_front();
+                }
+                while line.main.front().is_some_and(|e| !live(e)) {
+                    line.main.pop_front();
+                }
+                if line.first.len() + line.main.len() > 2 * line.live as usize + 32 {
+                    line.first.retain(live);
+                    line.main.retain(live);
+                }
+            }
+        }
+    }
+
+    fn walkin_line_mut(&mut self, place: Place) -> &mut Line {
+        match place {
+            Place::Walkin(l) => &mut self.lines[l as usize],
+            Place::Counter(k) => &mut self.counters[usize::from(k)].personal,
+            _ => unreachable!("appointments have no walk-in line"),
+        }
+    }
+
+    /// Frees the counter holding the record, if any.
+    fn release(&mut self, slot: Slot) {
+        let r = self.record(slot);
+        if r.ticket.state.is_held()
+            && let Some(counter) = r.ticket.counter
+        {
+            let k = self.counter_ix[&counter];
+            self.counters[usize::from(k)].current = None;
+        }
+    }
+
+    fn end(&mut self, slot: Slot, state: TicketState, at: DateTime<Utc>) {
+        let r = self.record_mut(slot);
+        r.ticket.state = state;
+        r.ticket.ended_at = Some(at);
+    }
+}
+
+fn inconsistent(reason: &str) -> QueueError {
+    QueueError::InconsistentEvent {
+        reason: reason.to_string(),
+    }
+}

@@ -1,0 +1,9 @@
+//! # cem-signage
+//!
+//! CEM signage: screens, layouts and zones, playlists, news, the now-serving board and call announcements.
+//!
+//! This crate is a placeholder in the workspace layout: its model and rules arrive with their own
+//! issue. Like every domain crate it will do no IO of its own and talk only to the ports of
+//! [`cem_core`].
+
+pub use cem_core;

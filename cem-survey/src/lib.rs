@@ -1,0 +1,9 @@
+//! # cem-survey
+//!
+//! CEM survey: survey definitions, triggers, responses, NPS/CSAT/CES metrics, text analytics and closed-loop cases.
+//!
+//! This crate is a placeholder in the workspace layout: its model and rules arrive with their own
+//! issue. Like every domain crate it will do no IO of its own and talk only to the ports of
+//! [`cem_core`].
+
+pub use cem_core;
