@@ -177,12 +177,8 @@ impl BranchQueue {
         let mean_secs = counters
             .iter()
             .map(|&i| {
-                let m = self.counters[i].service_secs[usize::from(s)];
-                if m.is_nan() {
-                    self.services[usize::from(s)].service_secs
-                } else {
-                    m
-                }
+                self.counters[i].service_secs[usize::from(s)]
+                    .unwrap_or(self.services[usize::from(s)].service_secs)
             })
             .sum::<f64>()
             / n;

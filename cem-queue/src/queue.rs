@@ -155,8 +155,8 @@ pub(crate) struct CounterRt {
     pub(crate) pass: Vec<u64>,
     pub(crate) vtime: u64,
     pub(crate) personal: Line,
-    /// Running mean service time per branch service at this counter, seconds (NaN: none yet).
-    pub(crate) service_secs: Vec<f64>,
+    /// Running mean service time per branch service at this counter, seconds.
+    pub(crate) service_secs: Vec<Option<f64>>,
 }
 
 impl CounterRt {
@@ -340,7 +340,7 @@ impl BranchQueue {
                     pass: vec![0; n_classes],
                     vtime: 0,
                     personal: Line::default(),
-                    service_secs: vec![f64::NAN; services.len()],
+                    service_secs: vec![None; services.len()],
                 }
             })
             .collect();
@@ -1173,11 +1173,7 @@ impl BranchQueue {
                 let c = &mut self.counters[usize::from(k)];
                 c.current = None;
                 let m = &mut c.service_secs[s];
-                *m = if m.is_nan() {
-                    secs
-                } else {
-                    *m + alpha * (secs - *m)
-                };
+                *m = Some(m.map_or(secs, |m| m + alpha * (secs - m)));
             }
             QueueEvent::TicketNoShow {
                 ticket,
