@@ -50,8 +50,18 @@ pub struct QueueSettings {
     pub appointment_early_secs: u32,
     /// A customer arriving later than this after the appointment time queues as a walk-in.
     pub appointment_grace_secs: u32,
-    /// Smoothing factor of the running service-time and arrival-rate averages (0 < alpha ≤ 1).
-    pub ewma_alpha: f64,
+    /// Smoothing factor of the running mean service time per service and counter: the weight
+    /// of the newest observation once there are more than `1 / alpha` (before that, a plain
+    /// mean), in (0, 1].
+    ///
+    /// Small values keep waiting-time estimates unbiased: a queue grows long precisely after a
+    /// run of slow services, so a fast-moving mean overestimates the waits of long queues. In
+    /// an M/M/4 simulation at 87.5 % load the bias for 21 to 50 tickets ahead is about +23 % at
+    /// 0.1 and +5 % at the default 0.005.
+    pub service_time_alpha: f64,
+    /// Smoothing factor of the running inter-arrival time per service and class, used to
+    /// foresee better classes arriving while a ticket waits; same rules as above.
+    pub arrival_rate_alpha: f64,
 }
 
 impl Default for QueueSettings {
@@ -60,7 +70,8 @@ impl Default for QueueSettings {
             recall_limit: 2,
             appointment_early_secs: 10 * 60,
             appointment_grace_secs: 10 * 60,
-            ewma_alpha: 0.1,
+            service_time_alpha: 0.005,
+            arrival_rate_alpha: 0.02,
         }
     }
 }
@@ -247,8 +258,13 @@ impl BranchConfig {
             return Err(invalid("classes", "at least one priority class is needed"));
         }
         let q = &self.branch.queue;
-        if !(q.ewma_alpha > 0.0 && q.ewma_alpha <= 1.0) {
-            return Err(invalid("queue.ewma_alpha", "must be in (0, 1]"));
+        for (field, alpha) in [
+            ("queue.service_time_alpha", q.service_time_alpha),
+            ("queue.arrival_rate_alpha", q.arrival_rate_alpha),
+        ] {
+            if !(alpha > 0.0 && alpha <= 1.0) {
+                return Err(invalid(field, "must be in (0, 1]"));
+            }
         }
         for c in &self.classes {
             if c.rank == 0 || c.weight == 0 {

@@ -102,33 +102,37 @@ impl BranchQueue {
                     .filter(|&o| o != s)
                     .map(|o| &self.lines[self.line_ix(o, k)])
                     .collect();
-                let mut cursors = vec![(0usize, 0u32); others.len()];
                 let firsts: u32 = others
                     .iter()
                     .map(|o| o.first.iter().filter(|e| self.is_live(**e)).count() as u32)
                     .sum();
                 let mut own = 0u32;
-                for e in line.first.iter().chain(line.main.iter()) {
-                    if !self.is_live(*e) {
-                        continue;
-                    }
-                    let since = self.record(e.slot).ticket.waiting_since;
-                    let mut older = firsts;
-                    for (o, (pos, count)) in others.iter().zip(cursors.iter_mut()) {
-                        while let Some(x) = o.main.get(*pos) {
-                            let xr = self.record(x.slot);
-                            if xr.stamp == x.stamp && xr.ticket.waiting_since > since {
-                                break;
-                            }
-                            if xr.stamp == x.stamp {
-                                *count += 1;
-                            }
-                            *pos += 1;
+                // This line's two deques are each sorted by waiting_since, but not together (a
+                // ticket put first entered after the main deque's head): one cursor pass each.
+                for deque in [&line.first, &line.main] {
+                    let mut cursors = vec![(0usize, 0u32); others.len()];
+                    for e in deque {
+                        if !self.is_live(*e) {
+                            continue;
                         }
-                        older += *count;
+                        let since = self.record(e.slot).ticket.waiting_since;
+                        let mut older = firsts;
+                        for (o, (pos, count)) in others.iter().zip(cursors.iter_mut()) {
+                            while let Some(x) = o.main.get(*pos) {
+                                let xr = self.record(x.slot);
+                                if xr.stamp == x.stamp && xr.ticket.waiting_since > since {
+                                    break;
+                                }
+                                if xr.stamp == x.stamp {
+                                    *count += 1;
+                                }
+                                *pos += 1;
+                            }
+                            older += *count;
+                        }
+                        out.push(self.finish_estimate(&pool, e.slot, own, older, now));
+                        own += 1;
                     }
-                    out.push(self.finish_estimate(&pool, e.slot, own, older, now));
-                    own += 1;
                 }
                 if !line.appointments.is_empty() {
                     let pool = self.pool(s, k, Place::Appointment(l as u32), now);
@@ -178,7 +182,8 @@ impl BranchQueue {
             .iter()
             .map(|&i| {
                 self.counters[i].service_secs[usize::from(s)]
-                    .unwrap_or(self.services[usize::from(s)].service_secs)
+                    .get()
+                    .unwrap_or(self.services[usize::from(s)].service_secs.mean)
             })
             .sum::<f64>()
             / n;

@@ -47,6 +47,7 @@ mod queue;
 pub mod scheduler;
 pub mod sim;
 pub mod testing;
+pub mod theory;
 mod ticket;
 
 pub use command::{Command, IssueTicket};

@@ -122,8 +122,9 @@ pub(crate) struct ServiceRt {
     pub(crate) daily_cap: Option<u32>,
     pub(crate) takes_appointments: bool,
     pub(crate) last_number: u32,
-    /// Running mean service time, seconds.
-    pub(crate) service_secs: f64,
+    /// Running mean service time, seconds (the configured expectation counts as one
+    /// observation).
+    pub(crate) service_secs: RunningMean,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -156,7 +157,7 @@ pub(crate) struct CounterRt {
     pub(crate) vtime: u64,
     pub(crate) personal: Line,
     /// Running mean service time per branch service at this counter, seconds.
-    pub(crate) service_secs: Vec<Option<f64>>,
+    pub(crate) service_secs: Vec<RunningMean>,
 }
 
 impl CounterRt {
@@ -169,28 +170,52 @@ impl CounterRt {
     }
 }
 
-/// Running arrival rate of one line: an exponentially weighted mean of inter-arrival seconds.
+/// An exponentially weighted running mean that starts as a plain mean: the weight of a new
+/// observation is `max(alpha, 1/n)`, so the first observations are not drowned by the starting
+/// value, and a small `alpha` (long memory) still adapts from the first day.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub(crate) struct RunningMean {
+    pub(crate) mean: f64,
+    pub(crate) n: u32,
+}
+
+impl RunningMean {
+    /// A mean that counts `value` as one observation.
+    pub(crate) fn starting_at(value: f64) -> Self {
+        Self { mean: value, n: 1 }
+    }
+
+    pub(crate) fn observe(&mut self, x: f64, alpha: f64) {
+        self.n = self.n.saturating_add(1);
+        let weight = alpha.max(1.0 / f64::from(self.n));
+        self.mean += weight * (x - self.mean);
+    }
+
+    /// The mean, if anything was observed.
+    pub(crate) fn get(&self) -> Option<f64> {
+        (self.n > 0).then_some(self.mean)
+    }
+}
+
+/// Running arrival rate of one line: a running mean of inter-arrival seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub(crate) struct ArrivalRate {
-    pub(crate) last: Option<DateTime<Utc>>,
-    pub(crate) mean_gap: Option<f64>,
+    last: Option<DateTime<Utc>>,
+    gap: RunningMean,
 }
 
 impl ArrivalRate {
     fn observe(&mut self, at: DateTime<Utc>, alpha: f64) {
         if let Some(last) = self.last {
-            let gap = (at - last).as_seconds_f64().max(0.0);
-            self.mean_gap = Some(match self.mean_gap {
-                None => gap,
-                Some(m) => m + alpha * (gap - m),
-            });
+            self.gap
+                .observe((at - last).as_seconds_f64().max(0.0), alpha);
         }
         self.last = Some(at);
     }
 
     /// Arrivals per second.
     pub(crate) fn per_sec(&self) -> f64 {
-        match self.mean_gap {
+        match self.gap.get() {
             Some(g) if g > 0.0 => 1.0 / g,
             _ => 0.0,
         }
@@ -256,7 +281,8 @@ pub struct BranchQueue {
     version: u64,
     pub(crate) early: Duration,
     grace: Duration,
-    pub(crate) alpha: f64,
+    service_alpha: f64,
+    arrival_alpha: f64,
 }
 
 impl BranchQueue {
@@ -303,7 +329,7 @@ impl BranchQueue {
                 daily_cap: s.daily_cap,
                 takes_appointments: s.takes_appointments,
                 last_number: 0,
-                service_secs: f64::from(s.expected_service_secs),
+                service_secs: RunningMean::starting_at(f64::from(s.expected_service_secs)),
             })
             .collect();
         let service_ix: FxHashMap<ServiceId, u16> = services
@@ -340,7 +366,7 @@ impl BranchQueue {
                     pass: vec![0; n_classes],
                     vtime: 0,
                     personal: Line::default(),
-                    service_secs: vec![None; services.len()],
+                    service_secs: vec![RunningMean::default(); services.len()],
                 }
             })
             .collect();
@@ -355,7 +381,8 @@ impl BranchQueue {
             arrivals: vec![ArrivalRate::default(); services.len() * n_classes],
             early: Duration::seconds(q.appointment_early_secs.into()),
             grace: Duration::seconds(q.appointment_grace_secs.into()),
-            alpha: q.ewma_alpha,
+            service_alpha: q.service_time_alpha,
+            arrival_alpha: q.arrival_rate_alpha,
             config,
             services,
             service_ix,
@@ -457,7 +484,7 @@ impl BranchQueue {
     /// The running mean service time of a service, in seconds.
     pub fn mean_service_secs(&self, service: ServiceId) -> Option<f64> {
         let &s = self.service_ix.get(&service)?;
-        Some(self.services[usize::from(s)].service_secs)
+        Some(self.services[usize::from(s)].service_secs.mean)
     }
 
     pub(crate) fn record(&self, slot: Slot) -> &Record {
@@ -1092,7 +1119,7 @@ impl BranchQueue {
                 };
                 self.by_id.insert(ticket, slot);
                 let line = self.line_ix(s, k);
-                let alpha = self.alpha;
+                let alpha = self.arrival_alpha;
                 self.arrivals[line].observe(at, alpha);
                 match lane {
                     Lane::Walkin => {
@@ -1161,19 +1188,17 @@ impl BranchQueue {
             } => {
                 let slot = self.held_by(ticket, counter)?;
                 let k = self.counter_index(counter)?;
-                let alpha = self.alpha;
+                let alpha = self.service_alpha;
                 let r = self.record_mut(slot);
                 let began = r.ticket.started_at.or(r.ticket.called_at).unwrap_or(at);
                 r.ticket.state = TicketState::Done;
                 r.ticket.ended_at = Some(at);
                 let s = usize::from(r.service);
                 let secs = (at - began).as_seconds_f64().max(0.0);
-                let svc = &mut self.services[s];
-                svc.service_secs += alpha * (secs - svc.service_secs);
+                self.services[s].service_secs.observe(secs, alpha);
                 let c = &mut self.counters[usize::from(k)];
                 c.current = None;
-                let m = &mut c.service_secs[s];
-                *m = Some(m.map_or(secs, |m| m + alpha * (secs - m)));
+                c.service_secs[s].observe(secs, alpha);
             }
             QueueEvent::TicketNoShow {
                 ticket,
@@ -1218,6 +1243,8 @@ impl BranchQueue {
                 let r = self.record_mut(slot);
                 r.ticket.state = TicketState::Waiting;
                 r.ticket.waiting_since = at;
+                // Back in the walk-in line, whatever lane it was issued in.
+                r.ticket.lane = Lane::Walkin;
                 let (s, k) = (r.service, r.class);
                 let line = self.line_ix(s, k);
                 self.enqueue(slot, Place::Walkin(line as u32), position);
