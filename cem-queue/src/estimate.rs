@@ -265,15 +265,15 @@ impl BranchQueue {
             .map(|o| {
                 let line = &self.lines[self.line_ix(o, k)];
                 let firsts = line.first.iter().filter(|e| self.is_live(**e)).count();
+                // Only the live entries are sorted by waiting_since: a stale entry's ticket may
+                // have re-entered a line since, with a later waiting_since, so no binary search.
                 let older = line
                     .main
-                    .partition_point(|e| self.record(e.slot).ticket.waiting_since <= since);
-                let stale = line
-                    .main
-                    .range(..older)
-                    .filter(|e| !self.is_live(**e))
+                    .iter()
+                    .filter(|e| self.is_live(**e))
+                    .take_while(|e| self.record(e.slot).ticket.waiting_since <= since)
                     .count();
-                (firsts + older - stale) as u32
+                (firsts + older) as u32
             })
             .sum()
     }

@@ -149,5 +149,32 @@ pub struct Ticket {
 
 /// Formats a display number: prefix, dash, at least three digits (`A-042`, `B-1234`).
 pub fn display_number(prefix: &str, number: u32) -> String {
-    format!("{prefix}-{number:03}")
+    // Written by hand: this runs on every issue, and `format!` costs several times more.
+    let mut digits = [0u8; 10];
+    let mut n = number;
+    let mut len = 0;
+    while n > 0 || len < 3 {
+        digits[len] = b'0' + (n % 10) as u8;
+        n /= 10;
+        len += 1;
+    }
+    let mut out = String::with_capacity(prefix.len() + 1 + len);
+    out.push_str(prefix);
+    out.push('-');
+    out.extend(digits[..len].iter().rev().map(|&d| char::from(d)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::display_number;
+
+    #[test]
+    fn display_numbers_have_at_least_three_digits() {
+        assert_eq!(display_number("A", 0), "A-000");
+        assert_eq!(display_number("A", 42), "A-042");
+        assert_eq!(display_number("VIP", 999), "VIP-999");
+        assert_eq!(display_number("B", 1234), "B-1234");
+        assert_eq!(display_number("C", u32::MAX), "C-4294967295");
+    }
 }
