@@ -59,3 +59,8 @@ pub use ticket::{
     CallReason, Lane, LinePosition, Ticket, TicketSource, TicketState, TransferTarget,
     display_number,
 };
+
+/// The README's Rust examples, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
