@@ -274,6 +274,14 @@ impl BranchConfig {
                 ));
             }
         }
+        for i in &self.branch.opening_hours.0 {
+            if i.open >= i.close {
+                return Err(invalid(
+                    format!("opening hours on {}", i.day),
+                    "must close after opening on the same day",
+                ));
+            }
+        }
         let mut prefixes = std::collections::HashSet::new();
         for s in &self.services {
             let prefix = s.prefix.trim();

@@ -115,17 +115,12 @@ impl BranchQueue {
                         if !self.is_live(*e) {
                             continue;
                         }
-                        let since = self.record(e.slot).ticket.waiting_since;
                         let mut older = firsts;
                         for (o, (pos, count)) in others.iter().zip(cursors.iter_mut()) {
-                            while let Some(x) = o.main.get(*pos) {
-                                let xr = self.record(x.slot);
-                                if xr.stamp == x.stamp && xr.ticket.waiting_since > since {
-                                    break;
-                                }
-                                if xr.stamp == x.stamp {
-                                    *count += 1;
-                                }
+                            while let Some(x) = o.main.get(*pos)
+                                && x.since <= e.since
+                            {
+                                *count += u32::from(self.is_live(*x));
                                 *pos += 1;
                             }
                             older += *count;
@@ -208,7 +203,6 @@ impl BranchQueue {
             .map(|&i| self.counters[i].personal.live)
             .sum();
         let mut base = f64::from(personal);
-        let services: Vec<u16> = self.pool_services(&pool).collect();
         let my_rank = self.classes[usize::from(k)].rank;
         let my_weight = f64::from(self.classes[usize::from(k)].weight);
         for (kk, class) in self.classes.iter().enumerate() {
@@ -216,16 +210,16 @@ impl BranchQueue {
             if kk == k || !pool.counters.iter().any(|&i| self.counters[i].takes(kk)) {
                 continue;
             }
-            let waiting: u32 = services
-                .iter()
-                .map(|&o| self.lines[self.line_ix(o, kk)].waiting())
+            let waiting: u32 = self
+                .pool_services(&pool)
+                .map(|o| self.lines[self.line_ix(o, kk)].waiting())
                 .sum();
             if strict {
                 if class.rank < my_rank {
                     base += f64::from(waiting);
-                    let rate: f64 = services
-                        .iter()
-                        .map(|&o| self.arrivals[self.line_ix(o, kk)].per_sec())
+                    let rate: f64 = self
+                        .pool_services(&pool)
+                        .map(|o| self.arrivals[self.line_ix(o, kk)].per_sec())
                         .sum();
                     pool.rho += rate * mean_secs / n;
                 }
@@ -237,9 +231,9 @@ impl BranchQueue {
         pool.rho = pool.rho.min(0.95);
         // Due appointments of the same class go before walk-ins.
         if matches!(place, Place::Walkin(_)) {
-            base += services
-                .iter()
-                .map(|&o| {
+            base += self
+                .pool_services(&pool)
+                .map(|o| {
                     let line = &self.lines[self.line_ix(o, k)];
                     line.appointments
                         .keys()
@@ -265,13 +259,12 @@ impl BranchQueue {
             .map(|o| {
                 let line = &self.lines[self.line_ix(o, k)];
                 let firsts = line.first.iter().filter(|e| self.is_live(**e)).count();
-                // Only the live entries are sorted by waiting_since: a stale entry's ticket may
-                // have re-entered a line since, with a later waiting_since, so no binary search.
+                // Entries are sorted by `since`, stale ones included; only live ones count.
                 let older = line
                     .main
                     .iter()
+                    .take_while(|e| e.since <= since)
                     .filter(|e| self.is_live(**e))
-                    .take_while(|e| self.record(e.slot).ticket.waiting_since <= since)
                     .count();
                 (firsts + older) as u32
             })

@@ -51,13 +51,16 @@ pub struct CounterView {
     pub personal_waiting: u32,
 }
 
-/// A position in a line: the ticket's slot and the stamp it entered with. An entry whose stamp no
-/// longer matches its record is stale (the ticket left) and is skipped; stale entries are popped
-/// from the front eagerly and compacted away when they outnumber live ones.
+/// A position in a line: the ticket's slot, the stamp it entered with and when it entered. An
+/// entry whose stamp no longer matches its record is stale (the ticket left, and its slot may
+/// even be empty or reused after a business-day change) and is skipped; stale entries are popped
+/// from the front eagerly and compacted away when they outnumber live ones. Entries are pushed in
+/// time order, so each deque is sorted by `since`, stale entries included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Entry {
     pub(crate) slot: Slot,
     pub(crate) stamp: u64,
+    pub(crate) since: DateTime<Utc>,
 }
 
 /// The tickets of one (service, class) pair, or of one counter's personal line.
@@ -1374,7 +1377,11 @@ impl BranchQueue {
         let r = self.record_mut(slot);
         r.place = place;
         r.stamp = stamp;
-        let entry = Entry { slot, stamp };
+        let entry = Entry {
+            slot,
+            stamp,
+            since: r.ticket.waiting_since,
+        };
         match place {
             Place::Nowhere => {}
             Place::Appointment(l) => {

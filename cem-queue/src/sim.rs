@@ -527,6 +527,8 @@ struct Sim<'a> {
     events: BinaryHeap<Reverse<(Micros, u64, Ev)>>,
     seq: u64,
     now: Micros,
+    /// `now` as an instant, converted once per event.
+    now_at: DateTime<Utc>,
     streams: Vec<(u16, u8, Exp<f64>)>,
     service_time: Vec<Sampler>,
     patience: Option<Sampler>,
@@ -622,6 +624,7 @@ impl<'a> Sim<'a> {
             events: BinaryHeap::new(),
             seq: 0,
             now: 0,
+            now_at: instant(0),
             streams,
             service_time,
             patience,
@@ -657,6 +660,7 @@ impl<'a> Sim<'a> {
         let mut shift_ends_after_arrivals = 0;
         while let Some(Reverse((at, _, ev))) = self.events.pop() {
             self.now = at;
+            self.now_at = instant(at);
             match ev {
                 Ev::Arrival(i) => {
                     let (service, class, _) = self.streams[i as usize];
@@ -676,7 +680,7 @@ impl<'a> Sim<'a> {
                 Ev::Abandon(i) => {
                     let id = TicketId::from_u128(u128::from(i) + 1);
                     if self.queue.ticket(id).map(|t| t.state) == Some(TicketState::Waiting) {
-                        self.queue.cancel(id, instant(self.now))?;
+                        self.queue.cancel(id, self.now_at)?;
                         self.customers[i as usize].outcome = Outcome::Abandoned;
                     }
                 }
@@ -745,7 +749,7 @@ impl<'a> Sim<'a> {
     ) -> Result<(), SimError> {
         let i = self.customers.len() as u32;
         let id = TicketId::from_u128(u128::from(i) + 1);
-        let now = instant(self.now);
+        let now = self.now_at;
         let issued = self.queue.issue(
             IssueTicket {
                 ticket: id,
@@ -800,7 +804,7 @@ impl<'a> Sim<'a> {
 
     /// Counter `k`, open and free, calls next; returns whether it got someone.
     fn call(&mut self, k: usize) -> Result<bool, SimError> {
-        let now = instant(self.now);
+        let now = self.now_at;
         let id = self.counters[k].id;
         let events = match self.queue.call_next(id, now) {
             Ok(events) => events,
@@ -826,7 +830,7 @@ impl<'a> Sim<'a> {
 
     fn finish(&mut self, k: usize) -> Result<(), SimError> {
         let id = self.counters[k].id;
-        self.queue.finish(id, instant(self.now))?;
+        self.queue.finish(id, self.now_at)?;
         let c = &mut self.counters[k];
         c.busy_with = None;
         c.busy_total += self.now - c.busy_since;
@@ -840,7 +844,7 @@ impl<'a> Sim<'a> {
 
     fn open(&mut self, k: usize) -> Result<(), SimError> {
         let id = self.counters[k].id;
-        self.queue.open_counter(id, None, instant(self.now))?;
+        self.queue.open_counter(id, None, self.now_at)?;
         self.counters[k].open = true;
         self.counters[k].opened_at = self.now;
         self.call(k).map(|_| ())
@@ -848,7 +852,7 @@ impl<'a> Sim<'a> {
 
     fn close(&mut self, k: usize) -> Result<(), SimError> {
         let id = self.counters[k].id;
-        self.queue.close_counter(id, instant(self.now))?;
+        self.queue.close_counter(id, self.now_at)?;
         let c = &mut self.counters[k];
         c.open = false;
         c.closing = false;

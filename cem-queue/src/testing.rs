@@ -8,9 +8,9 @@ use cem_core::{
 };
 
 /// Id of the `vip` class of [`branch_config`] (rank 1, weight 2).
-pub const VIP: ClassId = ClassId::from_u128(0xC1A55_0001);
+pub const VIP: ClassId = ClassId::from_u128(0x000C_1A55_0001);
 /// Id of the `normal` class of [`branch_config`] (rank 2, weight 1).
-pub const NORMAL: ClassId = ClassId::from_u128(0xC1A55_0002);
+pub const NORMAL: ClassId = ClassId::from_u128(0x000C_1A55_0002);
 
 /// The id of service number `i` (0-based) of [`branch_config`].
 pub fn service_id(i: usize) -> ServiceId {
