@@ -131,8 +131,8 @@ impl BranchQueue {
                 }
                 if !line.appointments.is_empty() {
                     let pool = self.pool(s, k, Place::Appointment(l as u32), now);
-                    for (own, &slot) in line.appointments.values().enumerate() {
-                        out.push(self.finish_estimate(&pool, slot, own as u32, 0, now));
+                    for (own, e) in line.appointments.values().enumerate() {
+                        out.push(self.finish_estimate(&pool, e.slot, own as u32, 0, now));
                     }
                 }
             }

@@ -73,7 +73,7 @@ pub(crate) struct Line {
     /// Live entries in `first` and `main`.
     pub(crate) live: u32,
     /// Appointment tickets by (appointment time, stamp).
-    pub(crate) appointments: BTreeMap<(DateTime<Utc>, u64), Slot>,
+    pub(crate) appointments: BTreeMap<(DateTime<Utc>, u64), Entry>,
 }
 
 impl Line {
@@ -87,9 +87,9 @@ impl Line {
         &self,
         now: DateTime<Utc>,
         early: Duration,
-    ) -> Option<(DateTime<Utc>, Slot)> {
-        let (&(at, _), &slot) = self.appointments.first_key_value()?;
-        (at - early <= now).then_some((at, slot))
+    ) -> Option<(DateTime<Utc>, Entry)> {
+        let (&(at, _), &entry) = self.appointments.first_key_value()?;
+        (at - early <= now).then_some((at, entry))
     }
 
     pub(crate) fn waiting(&self) -> u32 {
@@ -628,7 +628,7 @@ impl BranchQueue {
             .select(&self.counters[usize::from(k)], now)
             .ok_or(QueueError::NothingToCall { counter })?;
         let ticket = self.record(slot).ticket.id;
-        self.commit(vec![self.called(k, ticket, reason, now)])
+        self.commit_call(self.called(k, ticket, reason, now), slot)
     }
 
     /// Calls a given waiting ticket out of order. The counter must serve the ticket's service and
@@ -656,7 +656,7 @@ impl BranchQueue {
         if !allowed {
             return Err(QueueError::NotServedByCounter { ticket, counter });
         }
-        self.commit(vec![self.called(k, ticket, CallReason::Specific, now)])
+        self.commit_call(self.called(k, ticket, CallReason::Specific, now), slot)
     }
 
     /// Announces the called ticket again; past the branch's recall limit it becomes a no-show.
@@ -951,6 +951,17 @@ impl BranchQueue {
         Ok(events)
     }
 
+    /// Commits a call whose ticket slot the command already found: applying it skips the id
+    /// lookup, one cache miss less on the hottest path when a million tickets wait.
+    fn commit_call(
+        &mut self,
+        event: QueueEvent,
+        slot: Slot,
+    ) -> Result<Vec<QueueEvent>, QueueError> {
+        self.apply_with(&event, Some(slot))?;
+        Ok(vec![event])
+    }
+
     fn called(
         &self,
         k: u16,
@@ -1048,13 +1059,18 @@ impl BranchQueue {
     /// When the event does not fit the state (unknown references, a transition the state does
     /// not allow): the stream is corrupt or belongs to another branch. The state is unchanged.
     pub fn apply(&mut self, event: &QueueEvent) -> Result<(), QueueError> {
-        self.apply_inner(event)?;
+        self.apply_with(event, None)
+    }
+
+    /// [`apply`](Self::apply), with the slot of the event's ticket when the caller knows it.
+    fn apply_with(&mut self, event: &QueueEvent, slot: Option<Slot>) -> Result<(), QueueError> {
+        self.apply_inner(event, slot)?;
         self.version += 1;
         self.last_at = Some(self.last_at.map_or(event.at(), |l| l.max(event.at())));
         Ok(())
     }
 
-    fn apply_inner(&mut self, event: &QueueEvent) -> Result<(), QueueError> {
+    fn apply_inner(&mut self, event: &QueueEvent, hint: Option<Slot>) -> Result<(), QueueError> {
         match *event {
             QueueEvent::TicketIssued {
                 ticket,
@@ -1141,7 +1157,16 @@ impl BranchQueue {
                 at,
             } => {
                 let k = self.counter_index(counter)?;
-                let slot = self.slot(ticket)?;
+                let slot = match hint {
+                    Some(s)
+                        if self.records[s as usize]
+                            .as_ref()
+                            .is_some_and(|r| r.ticket.id == ticket) =>
+                    {
+                        s
+                    }
+                    _ => self.slot(ticket)?,
+                };
                 self.check_state(slot, &[TicketState::Waiting])?;
                 if self.counters[usize::from(k)].current.is_some() {
                     return Err(inconsistent("call by a counter that holds a ticket"));
@@ -1391,7 +1416,7 @@ impl BranchQueue {
                     .expect("appointment lane has a time");
                 self.lines[l as usize]
                     .appointments
-                    .insert((at, stamp), slot);
+                    .insert((at, stamp), entry);
             }
             Place::Walkin(_) | Place::Counter(_) => {
                 let line = self.walkin_line_mut(place);

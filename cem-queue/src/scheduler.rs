@@ -24,7 +24,7 @@
 use cem_core::CallingPolicy;
 use cem_core::chrono::{DateTime, Duration, Utc};
 
-use crate::queue::{BranchQueue, CounterRt, Slot};
+use crate::queue::{BranchQueue, CounterRt, Entry, Slot};
 use crate::ticket::CallReason;
 
 impl BranchQueue {
@@ -65,16 +65,15 @@ impl BranchQueue {
             };
             for &k in &c.classes {
                 let line = &self.lines[self.line_ix(p.service, k)];
-                let heads = [line.first.front(), line.main.front()]
+                let heads = [line.first.front().copied(), line.main.front().copied()]
                     .into_iter()
                     .flatten()
-                    .map(|e| e.slot)
-                    .chain(line.due_appointment(now, self.early).map(|(_, s)| s));
-                for slot in heads {
-                    let over = now - self.record(slot).ticket.waiting_since - max_wait;
+                    .chain(line.due_appointment(now, self.early).map(|(_, e)| e));
+                for e in heads {
+                    let over = now - e.since - max_wait;
                     // Strictly greater: on a tie the earlier candidate (better class) stays.
                     if over >= Duration::zero() && best.is_none_or(|(b, _)| over > b) {
-                        best = Some((over, slot));
+                        best = Some((over, e.slot));
                     }
                 }
             }
@@ -89,7 +88,7 @@ impl BranchQueue {
         k: u8,
         now: DateTime<Utc>,
     ) -> Option<(Slot, CallReason)> {
-        let mut appointment: Option<(DateTime<Utc>, Slot)> = None;
+        let mut appointment: Option<(DateTime<Utc>, Entry)> = None;
         let mut walkin: Option<(u16, DateTime<Utc>, Slot)> = None;
         for p in &c.profile {
             let line = &self.lines[self.line_ix(p.service, k)];
@@ -101,18 +100,15 @@ impl BranchQueue {
             if appointment.is_none()
                 && let Some(head) = line.head()
             {
-                let key = (
-                    p.rank,
-                    self.record(head.slot).ticket.waiting_since,
-                    head.slot,
-                );
+                // Entries carry their entry time: no ticket record is read while choosing.
+                let key = (p.rank, head.since, head.slot);
                 if walkin.is_none_or(|best| (key.0, key.1) < (best.0, best.1)) {
                     walkin = Some(key);
                 }
             }
         }
         appointment
-            .map(|(_, slot)| (slot, CallReason::Appointment))
+            .map(|(_, e)| (e.slot, CallReason::Appointment))
             .or(walkin.map(|(_, _, slot)| (slot, CallReason::Policy)))
     }
 
@@ -125,18 +121,15 @@ impl BranchQueue {
                 let weight = f64::from(self.classes[usize::from(k)].weight) * f64::from(p.weight);
                 let heads = line
                     .due_appointment(now, self.early)
-                    .map(|(_, s)| (s, CallReason::Appointment))
+                    .map(|(_, e)| (e, CallReason::Appointment))
                     .into_iter()
-                    .chain(line.head().map(|e| (e.slot, CallReason::Policy)));
-                for (slot, reason) in heads {
+                    .chain(line.head().map(|e| (e, CallReason::Policy)));
+                for (e, reason) in heads {
                     // One second added so fresh tickets still compare by weight.
-                    let waited = (now - self.record(slot).ticket.waiting_since)
-                        .as_seconds_f64()
-                        .max(0.0)
-                        + 1.0;
+                    let waited = (now - e.since).as_seconds_f64().max(0.0) + 1.0;
                     let score = weight * waited;
                     if best.is_none_or(|(b, _, _)| score > b) {
-                        best = Some((score, slot, reason));
+                        best = Some((score, e.slot, reason));
                     }
                 }
             }
