@@ -811,8 +811,9 @@ impl<'a> Sim<'a> {
             Err(QueueError::NothingToCall { .. }) => return Ok(false),
             Err(e) => return Err(e.into()),
         };
+        // Service starts at the call (walking to the counter is not modelled), so the queue's
+        // `finish` counts it from the call; no separate start event is needed.
         let ticket = events[0].ticket().expect("a call names its ticket");
-        self.queue.start(id, now)?;
         let i = (ticket.0.as_u128() - 1) as u32;
         let c = &mut self.customers[i as usize];
         c.outcome = Outcome::Called((self.now - c.arrived) as f64 / 1e6);
