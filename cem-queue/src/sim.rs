@@ -750,7 +750,7 @@ impl<'a> Sim<'a> {
         let i = self.customers.len() as u32;
         let id = TicketId::from_u128(u128::from(i) + 1);
         let now = self.now_at;
-        let issued = self.queue.issue(
+        let issued = self.queue.issue_event(
             IssueTicket {
                 ticket: id,
                 service: self.ids[usize::from(service)],
@@ -806,14 +806,14 @@ impl<'a> Sim<'a> {
     fn call(&mut self, k: usize) -> Result<bool, SimError> {
         let now = self.now_at;
         let id = self.counters[k].id;
-        let events = match self.queue.call_next(id, now) {
-            Ok(events) => events,
+        let event = match self.queue.call_next_event(id, now) {
+            Ok(event) => event,
             Err(QueueError::NothingToCall { .. }) => return Ok(false),
             Err(e) => return Err(e.into()),
         };
         // Service starts at the call (walking to the counter is not modelled), so the queue's
         // `finish` counts it from the call; no separate start event is needed.
-        let ticket = events[0].ticket().expect("a call names its ticket");
+        let ticket = event.ticket().expect("a call names its ticket");
         let i = (ticket.0.as_u128() - 1) as u32;
         let c = &mut self.customers[i as usize];
         c.outcome = Outcome::Called((self.now - c.arrived) as f64 / 1e6);
@@ -831,7 +831,7 @@ impl<'a> Sim<'a> {
 
     fn finish(&mut self, k: usize) -> Result<(), SimError> {
         let id = self.counters[k].id;
-        self.queue.finish(id, self.now_at)?;
+        self.queue.finish_event(id, self.now_at)?;
         let c = &mut self.counters[k];
         c.busy_with = None;
         c.busy_total += self.now - c.busy_since;
