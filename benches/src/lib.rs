@@ -20,6 +20,8 @@ use cem_core::chrono::{DateTime, Days, NaiveTime, TimeDelta, Utc};
 use cem_core::{BranchConfig, CallingPolicy, ClassId, ServiceId, TicketId, WorkProfile};
 use cem_queue::testing::{NORMAL, VIP, branch_config, counter_id, service_id};
 use cem_queue::{BranchQueue, Estimate, IssueTicket, TicketSource, TicketState};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 
 /// Services of every bench branch.
 pub const SERVICES: usize = 16;
@@ -37,31 +39,9 @@ pub const STUCK_BASE_LOAD: usize = 1_000;
 /// cost (a few tens of nanoseconds) is spread over the batch.
 const BATCH: usize = 16;
 
-/// A small deterministic generator (SplitMix64), so every run builds the same beds.
-#[derive(Debug, Clone)]
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// [`VIP`] one time in five, [`NORMAL`] otherwise.
-    fn class(&mut self) -> ClassId {
-        if self.next().is_multiple_of(5) {
-            VIP
-        } else {
-            NORMAL
-        }
-    }
+/// [`VIP`] one time in five, [`NORMAL`] otherwise.
+fn random_class(rng: &mut StdRng) -> ClassId {
+    if rng.random_ratio(1, 5) { VIP } else { NORMAL }
 }
 
 /// A branch queue with a constant number of waiting tickets, and the operations the benches time.
@@ -70,7 +50,8 @@ pub struct Bed {
     queue: BranchQueue,
     now: DateTime<Utc>,
     next_ticket: u128,
-    rng: SplitMix,
+    /// Seeded, so every run builds the same beds.
+    rng: StdRng,
     /// Services new tickets are drawn from (every one, or the staffed ones of a stuck branch).
     services: Range<usize>,
     /// Tickets ended since the last business-day change.
@@ -135,7 +116,7 @@ impl Bed {
             queue: BranchQueue::new(config).expect("a valid bench configuration"),
             now: start(),
             next_ticket: 1,
-            rng: SplitMix(0x5EED),
+            rng: StdRng::seed_from_u64(0x5EED),
             services,
             ended: 0,
             roll_every: (waiting / 2).max(1 << 16),
@@ -154,7 +135,7 @@ impl Bed {
     fn fill(&mut self, services: Range<usize>, count: usize) {
         let span = services.len();
         for i in 0..count {
-            let class = self.rng.class();
+            let class = random_class(&mut self.rng);
             self.tick();
             self.issue(service_id(services.start + i % span), class);
         }
@@ -227,8 +208,9 @@ impl Bed {
 
     /// A new ticket like the ones the bed was filled with.
     fn random_request(&mut self) -> IssueTicket {
-        let service = service_id(self.services.start + self.rng.below(self.services.len()));
-        let class = self.rng.class();
+        let service =
+            service_id(self.services.start + self.rng.random_range(0..self.services.len()));
+        let class = random_class(&mut self.rng);
         self.request(service, class)
     }
 
@@ -340,7 +322,7 @@ impl Bed {
             let n = BATCH.min(left as usize);
             batch.clear();
             for _ in 0..n {
-                let j = self.rng.below(self.waiting.len());
+                let j = self.rng.random_range(0..self.waiting.len());
                 batch.push(self.waiting.swap_remove(j));
             }
             let now = self.tick();
