@@ -3,54 +3,16 @@
 //! waiting-time estimate recorded at every issue.
 
 use cem_core::CallingPolicy;
-use cem_queue::sim::{self, ArrivalSpec, ClassSpec, CounterSpec, Dist, Scenario, ServiceSpec};
+use cem_queue::sim::{self, Scenario};
+use cem_queue::testing;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const CUSTOMERS: u64 = 100_000;
 
 fn scenario(estimate: bool) -> Scenario {
-    let arrivals = |class: &str, per_hour: f64| ArrivalSpec {
-        service: "A".into(),
-        class: class.into(),
-        per_hour,
-    };
-    Scenario {
-        seed: 42,
-        customers: CUSTOMERS,
-        warmup: 1_000,
-        estimate,
-        policy: CallingPolicy::Strict,
-        classes: vec![
-            ClassSpec {
-                code: "vip".into(),
-                rank: 1,
-                weight: 2,
-            },
-            ClassSpec {
-                code: "normal".into(),
-                rank: 2,
-                weight: 1,
-            },
-        ],
-        services: vec![ServiceSpec {
-            prefix: "A".into(),
-            service_time: Dist::Exponential { mean_secs: 300.0 },
-            target_wait_secs: 600,
-            max_wait_secs: None,
-        }],
-        counters: vec![CounterSpec {
-            count: 4,
-            services: vec!["A".into()],
-            ranks: None,
-            classes: None,
-            policy: None,
-            shifts: vec![],
-        }],
-        arrivals: vec![arrivals("vip", 8.4), arrivals("normal", 33.6)],
-        trace: vec![],
-        patience: None,
-        queue: Default::default(),
-    }
+    let mut s = testing::vip_scenario(CallingPolicy::Strict, CUSTOMERS);
+    s.estimate = estimate;
+    s
 }
 
 fn simulate(c: &mut Criterion) {

@@ -1,5 +1,7 @@
-//! Ready-made configurations for tests, benches, examples and documentation.
+//! Ready-made configurations and simulation scenarios for tests, benches, examples and
+//! documentation.
 
+use crate::sim::{ArrivalSpec, ClassSpec, CounterSpec, Dist, Scenario, ServiceSpec};
 use cem_core::chrono_tz::Tz;
 use cem_core::{
     Branch, BranchConfig, BranchId, CallingPolicy, ClassId, Counter, CounterId, Language,
@@ -84,4 +86,75 @@ pub fn branch_config(services: usize, counters: usize) -> BranchConfig {
         services,
         counters,
     }
+}
+
+/// A simulation of one service `A` (exponential service of 300 s, target 300 s) at `counters`
+/// counters with one class `normal` arriving `per_hour`: an M/M/c queue under FIFO. 10 000
+/// customers, seed 1, no warm-up, no estimates.
+pub fn one_service_scenario(counters: u32, per_hour: f64) -> Scenario {
+    Scenario {
+        seed: 1,
+        customers: 10_000,
+        warmup: 0,
+        estimate: false,
+        policy: CallingPolicy::Strict,
+        classes: vec![ClassSpec {
+            code: "normal".into(),
+            rank: 1,
+            weight: 1,
+        }],
+        services: vec![ServiceSpec {
+            prefix: "A".into(),
+            service_time: Dist::Exponential { mean_secs: 300.0 },
+            target_wait_secs: 300,
+            max_wait_secs: None,
+        }],
+        counters: vec![CounterSpec {
+            count: counters,
+            services: vec!["A".into()],
+            ranks: None,
+            classes: None,
+            policy: None,
+            shifts: vec![],
+        }],
+        arrivals: vec![ArrivalSpec {
+            service: "A".into(),
+            class: "normal".into(),
+            per_hour,
+        }],
+        trace: vec![],
+        patience: None,
+        queue: Default::default(),
+    }
+}
+
+/// M/M/4 at 87.5 % load with 20 % VIP (classes `vip` rank 1 weight 2, `normal` rank 2), the
+/// branch of `examples/scenarios/mmc-strict-vip.toml`: `customers` customers, seed 42, 1 000 of
+/// warm-up, estimates recorded, counters under `policy`.
+pub fn vip_scenario(policy: CallingPolicy, customers: u64) -> Scenario {
+    let mut s = one_service_scenario(4, 33.6);
+    s.seed = 42;
+    s.customers = customers;
+    s.warmup = 1_000;
+    s.estimate = true;
+    s.policy = policy;
+    s.services[0].target_wait_secs = 600;
+    s.classes = vec![
+        ClassSpec {
+            code: "vip".into(),
+            rank: 1,
+            weight: 2,
+        },
+        ClassSpec {
+            code: "normal".into(),
+            rank: 2,
+            weight: 1,
+        },
+    ];
+    s.arrivals.push(ArrivalSpec {
+        service: "A".into(),
+        class: "vip".into(),
+        per_hour: 8.4,
+    });
+    s
 }

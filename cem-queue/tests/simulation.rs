@@ -1,47 +1,11 @@
 //! The simulator against hand-computed traces and against queueing theory.
 
 use cem_core::CallingPolicy;
-use cem_queue::sim::{
-    self, ArrivalSpec, ClassSpec, CounterSpec, Dist, Scenario, ServiceSpec, Shift, SimError,
-    TraceArrival,
-};
-use cem_queue::theory;
+use cem_queue::sim::{self, Dist, Scenario, ServiceSpec, Shift, SimError, TraceArrival};
+use cem_queue::{testing, theory};
 
 fn one_service(counters: u32, arrivals_per_hour: f64) -> Scenario {
-    Scenario {
-        seed: 1,
-        customers: 10_000,
-        warmup: 0,
-        estimate: false,
-        policy: CallingPolicy::Strict,
-        classes: vec![ClassSpec {
-            code: "normal".into(),
-            rank: 1,
-            weight: 1,
-        }],
-        services: vec![ServiceSpec {
-            prefix: "A".into(),
-            service_time: Dist::Exponential { mean_secs: 300.0 },
-            target_wait_secs: 300,
-            max_wait_secs: None,
-        }],
-        counters: vec![CounterSpec {
-            count: counters,
-            services: vec!["A".into()],
-            ranks: None,
-            classes: None,
-            policy: None,
-            shifts: vec![],
-        }],
-        arrivals: vec![ArrivalSpec {
-            service: "A".into(),
-            class: "normal".into(),
-            per_hour: arrivals_per_hour,
-        }],
-        trace: vec![],
-        patience: None,
-        queue: Default::default(),
-    }
+    testing::one_service_scenario(counters, arrivals_per_hour)
 }
 
 fn traced(at: &[f64], service_secs: f64) -> Scenario {
@@ -226,28 +190,8 @@ fn fifo_mmc_agrees_with_erlang_c_at_utilization_0_875() {
 }
 
 fn two_classes(policy: CallingPolicy) -> Scenario {
-    let mut s = one_service(4, 33.6);
-    s.policy = policy;
-    s.customers = 200_000;
+    let mut s = testing::vip_scenario(policy, 200_000);
     s.warmup = 5_000;
-    s.estimate = true;
-    s.classes = vec![
-        ClassSpec {
-            code: "vip".into(),
-            rank: 1,
-            weight: 2,
-        },
-        ClassSpec {
-            code: "normal".into(),
-            rank: 2,
-            weight: 1,
-        },
-    ];
-    s.arrivals.push(ArrivalSpec {
-        service: "A".into(),
-        class: "vip".into(),
-        per_hour: 8.4,
-    });
     s
 }
 
