@@ -3,7 +3,8 @@
 //! The foundation every CEM crate shares: newtype [ids](ids), the [organization model](org)
 //! (organizations, branches, services, counters with work profiles, agents, customers, priority
 //! classes), [localized text](text), [time](time) (the [`Clock`] port, opening hours, business
-//! days), the domain [event envelope](event) and shared [errors](error).
+//! days), the domain [event envelope](event), the storage and transport [ports](store)
+//! ([`QueueEventStore`], [`EventBus`]) and shared [errors](error).
 //!
 //! This crate does no IO: no runtime, no database, no system clock.
 //!
@@ -20,6 +21,7 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod org;
+pub mod store;
 pub mod text;
 pub mod time;
 
@@ -32,8 +34,14 @@ pub use org::{
     Agent, Branch, BranchConfig, CallingPolicy, Counter, Customer, Organization, PriorityClass,
     ProfileService, QueueSettings, Service, WorkProfile,
 };
+pub use store::{
+    Capabilities, Delivery, EventBus, NewEvent, QueueEventStore, RecordedEvent, Snapshot,
+    StoreError, Subscription,
+};
 pub use text::{Language, LocalizedText};
 pub use time::{Clock, ManualClock, OpeningHours, OpeningInterval, business_day};
 
+pub use async_trait::async_trait;
 pub use chrono;
 pub use chrono_tz;
+pub use serde_json;
