@@ -47,7 +47,8 @@ pub enum StoreError {
     },
 }
 
-/// An event to append: its instant, a type name and the payload.
+/// An event to append: its instant, a type name and the payload. Stores keep instants to the
+/// microsecond (finer digits are cut), so what `append` returns is what later reads return.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewEvent {
     /// When it happened (domain time).
@@ -103,9 +104,9 @@ pub struct Capabilities {
 /// # Concurrency
 /// Appends to one stream are serialized by the expected version: of two appends expecting the
 /// same version, exactly one succeeds and the other returns [`StoreError::Conflict`], whatever
-/// the number of handles, pools or processes involved. Global positions are assigned in commit
-/// order: once a reader has seen position `p`, no event with a position at or below `p` appears
-/// later.
+/// the number of handles, pools or processes involved. Global positions are contiguous (1, 2,
+/// 3, … with no holes) and assigned in commit order: once a reader has seen position `p`, no
+/// event with a position at or below `p` appears later.
 #[async_trait]
 pub trait QueueEventStore: Send + Sync + fmt::Debug + 'static {
     /// Appends `events` to the stream of `branch`.
@@ -172,7 +173,8 @@ pub trait QueueEventStore: Send + Sync + fmt::Debug + 'static {
     ///
     /// # Behavior
     /// A snapshot older than the one stored (lower version) is ignored, so racing writers
-    /// never move a stream's snapshot backwards.
+    /// never move a stream's snapshot backwards; one at the same or a higher version replaces
+    /// it (a state re-encoded in a newer format replaces the old encoding).
     ///
     /// # Errors
     /// `Unavailable` or `Backend`.
@@ -191,9 +193,11 @@ pub trait QueueEventStore: Send + Sync + fmt::Debug + 'static {
 /// Publishes recorded events to subscribers: within a process, or across server instances.
 ///
 /// # Behavior
-/// Delivery is at most once and may lag or drop under load; a subscriber that must miss
-/// nothing remembers the last position it handled and catches up from the store's global
-/// history ([`QueueEventStore::read_all`]) when [`Subscription::next`] reports a gap.
+/// Delivery is at most once and may lag or drop under load, and events published by different
+/// instances may arrive out of position order. A subscriber that must miss nothing remembers
+/// the last position it handled and catches up from the store's global history
+/// ([`QueueEventStore::read_all`]) when [`Subscription::next`] reports a gap or delivers a
+/// position other than the next one (positions are contiguous).
 #[async_trait]
 pub trait EventBus: Send + Sync + fmt::Debug + 'static {
     /// Publishes events that were just recorded, in position order.

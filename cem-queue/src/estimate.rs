@@ -77,7 +77,7 @@ impl BranchQueue {
         };
         let older = match r.place {
             Place::Walkin(_) => {
-                self.older_elsewhere(&pool, r.service, r.class, r.ticket.waiting_since)
+                self.older_elsewhere(&pool, r.service, r.class, r.ticket.waiting_since, r.stamp)
             }
             _ => 0,
         };
@@ -118,7 +118,7 @@ impl BranchQueue {
                         let mut older = firsts;
                         for (o, (pos, count)) in others.iter().zip(cursors.iter_mut()) {
                             while let Some(x) = o.main.get(*pos)
-                                && x.since <= e.since
+                                && (x.since, x.stamp) < (e.since, e.stamp)
                             {
                                 *count += u32::from(self.is_live(*x));
                                 *pos += 1;
@@ -252,8 +252,9 @@ impl BranchQueue {
             .filter(move |&o| pool.counters.iter().any(|&i| self.counters[i].serves(o)))
     }
 
-    /// Tickets of class `k` in the pool's other services that waited longer than `since`.
-    fn older_elsewhere(&self, pool: &Pool, s: u16, k: u8, since: DateTime<Utc>) -> u32 {
+    /// Tickets of class `k` in the pool's other services that entered their line before the
+    /// entry at (`since`, `stamp`).
+    fn older_elsewhere(&self, pool: &Pool, s: u16, k: u8, since: DateTime<Utc>, stamp: u64) -> u32 {
         self.pool_services(pool)
             .filter(|&o| o != s)
             .map(|o| {
@@ -263,7 +264,7 @@ impl BranchQueue {
                 let older = line
                     .main
                     .iter()
-                    .take_while(|e| e.since <= since)
+                    .take_while(|e| (e.since, e.stamp) < (since, stamp))
                     .filter(|e| self.is_live(**e))
                     .count();
                 (firsts + older) as u32

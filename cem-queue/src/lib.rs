@@ -4,7 +4,8 @@
 //! start, finish, no-show, cancel, park, resume, transfer), counters (open, pause, close), the
 //! calling rules of the [`scheduler`] (escalation, appointments, the `strict`, `interleave` and
 //! `weighted_wait` policies, work-profile ranks, class restrictions), waiting-time
-//! [estimates](estimate), and a discrete-event [simulator](sim) that drives the real scheduler.
+//! [estimates](estimate), a discrete-event [simulator](sim) that drives the real scheduler, and
+//! the async [service](service) that keeps branch queues over the storage ports of `cem-core`.
 //!
 //! Everything here is pure and synchronous: time comes in as an argument, and the crate never
 //! touches a clock, a file or a network. A [`BranchQueue`] changes only by [`QueueEvent`]s;
@@ -45,6 +46,7 @@ pub mod estimate;
 mod event;
 mod queue;
 pub mod scheduler;
+pub mod service;
 pub mod sim;
 pub mod testing;
 pub mod theory;
@@ -54,7 +56,8 @@ pub use command::{Command, IssueTicket};
 pub use error::QueueError;
 pub use estimate::Estimate;
 pub use event::QueueEvent;
-pub use queue::{BranchQueue, CounterStatus, CounterView};
+pub use queue::{BranchQueue, CounterStatus, CounterView, SNAPSHOT_FORMAT};
+pub use service::{QueueService, ServiceError, ServiceOptions};
 pub use ticket::{
     CallReason, Lane, LinePosition, Ticket, TicketSource, TicketState, TransferTarget,
     display_number,

@@ -16,6 +16,10 @@ use crate::ticket::{
     CallReason, Lane, LinePosition, Ticket, TicketState, TransferTarget, display_number,
 };
 
+/// The encoding of [`BranchQueue::to_snapshot`]; bumped whenever the state's layout changes,
+/// so older snapshots are ignored and the stream replayed.
+pub const SNAPSHOT_FORMAT: u32 = 1;
+
 /// Index of a ticket record in the slab.
 pub(crate) type Slot = u32;
 
@@ -56,7 +60,7 @@ pub struct CounterView {
 /// even be empty or reused after a business-day change) and is skipped; stale entries are popped
 /// from the front eagerly and compacted away when they outnumber live ones. Entries are pushed in
 /// time order, so each deque is sorted by `since`, stale entries included.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Entry {
     pub(crate) slot: Slot,
     pub(crate) stamp: u64,
@@ -64,7 +68,7 @@ pub(crate) struct Entry {
 }
 
 /// The tickets of one (service, class) pair, or of one counter's personal line.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Line {
     /// Put "first in line": ahead of `main`, in the order they were put there.
     pub(crate) first: VecDeque<Entry>,
@@ -97,7 +101,7 @@ impl Line {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Record {
     pub(crate) ticket: Ticket,
     pub(crate) service: u16,
@@ -108,7 +112,7 @@ pub(crate) struct Record {
 }
 
 /// Where a record waits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Place {
     Nowhere,
     Walkin(u32),
@@ -116,12 +120,12 @@ pub(crate) enum Place {
     Counter(u16),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ServiceRt {
     pub(crate) id: ServiceId,
     pub(crate) prefix: String,
+    #[serde(with = "opt_secs")]
     pub(crate) max_wait: Option<Duration>,
-    pub(crate) target_wait: Duration,
     pub(crate) daily_cap: Option<u32>,
     pub(crate) takes_appointments: bool,
     pub(crate) last_number: u32,
@@ -130,21 +134,21 @@ pub(crate) struct ServiceRt {
     pub(crate) service_secs: RunningMean,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ClassRt {
     pub(crate) id: ClassId,
     pub(crate) rank: u16,
     pub(crate) weight: u32,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ProfileRt {
     pub(crate) service: u16,
     pub(crate) rank: u16,
     pub(crate) weight: u32,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct CounterRt {
     pub(crate) id: CounterId,
     pub(crate) number: u16,
@@ -176,7 +180,7 @@ impl CounterRt {
 /// An exponentially weighted running mean that starts as a plain mean: the weight of a new
 /// observation is `max(alpha, 1/n)`, so the first observations are not drowned by the starting
 /// value, and a small `alpha` (long memory) still adapts from the first day.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub(crate) struct RunningMean {
     pub(crate) mean: f64,
     pub(crate) n: u32,
@@ -201,7 +205,7 @@ impl RunningMean {
 }
 
 /// Running arrival rate of one line: a running mean of inter-arrival seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub(crate) struct ArrivalRate {
     last: Option<DateTime<Utc>>,
     gap: RunningMean,
@@ -261,7 +265,7 @@ impl ArrivalRate {
 /// assert_eq!(queue.ticket(ticket).unwrap().display, "A-001");
 /// # Ok::<(), cem_queue::QueueError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BranchQueue {
     pub(crate) config: BranchConfig,
     pub(crate) services: Vec<ServiceRt>,
@@ -282,7 +286,9 @@ pub struct BranchQueue {
     next_day_at: Option<DateTime<Utc>>,
     last_at: Option<DateTime<Utc>>,
     version: u64,
+    #[serde(with = "secs")]
     pub(crate) early: Duration,
+    #[serde(with = "secs")]
     grace: Duration,
     service_alpha: f64,
     arrival_alpha: f64,
@@ -328,7 +334,6 @@ impl BranchQueue {
                 id: s.id,
                 prefix: s.prefix.trim().to_string(),
                 max_wait: s.max_wait_secs.map(|m| Duration::seconds(m.into())),
-                target_wait: Duration::seconds(s.target_wait_secs.into()),
                 daily_cap: s.daily_cap,
                 takes_appointments: s.takes_appointments,
                 last_number: 0,
@@ -403,6 +408,29 @@ impl BranchQueue {
             last_at: None,
             version: 0,
         })
+    }
+
+    /// The state in the compact binary form of a snapshot ([`SNAPSHOT_FORMAT`]).
+    pub fn to_snapshot(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).expect("every part of the state serializes")
+    }
+
+    /// A state saved by [`to_snapshot`](Self::to_snapshot), if it was taken under `config`.
+    ///
+    /// # Errors
+    /// [`QueueError::InconsistentEvent`] when the bytes do not decode or were taken under
+    /// another configuration (counters or services changed since): replay the stream instead.
+    pub fn from_snapshot(config: &BranchConfig, data: &[u8]) -> Result<Self, QueueError> {
+        let queue: Self =
+            postcard::from_bytes(data).map_err(|e| QueueError::InconsistentEvent {
+                reason: format!("snapshot does not decode: {e}"),
+            })?;
+        if &queue.config != config {
+            return Err(QueueError::InconsistentEvent {
+                reason: "snapshot was taken under another branch configuration".into(),
+            });
+        }
+        Ok(queue)
     }
 
     /// Rebuilds a queue by applying a stored stream to an empty one.
@@ -1569,5 +1597,35 @@ impl BranchQueue {
 fn inconsistent(reason: &str) -> QueueError {
     QueueError::InconsistentEvent {
         reason: reason.to_string(),
+    }
+}
+
+/// Durations as whole seconds in snapshots (chrono's `TimeDelta` has no serde form).
+mod secs {
+    use cem_core::chrono::Duration;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(d.num_seconds())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        i64::deserialize(d).map(Duration::seconds)
+    }
+}
+
+/// Optional durations as whole seconds in snapshots.
+mod opt_secs {
+    use cem_core::chrono::Duration;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        d.map(|d| d.num_seconds()).serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        Option::<i64>::deserialize(d).map(|o| o.map(Duration::seconds))
     }
 }

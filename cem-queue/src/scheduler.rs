@@ -89,7 +89,7 @@ impl BranchQueue {
         now: DateTime<Utc>,
     ) -> Option<(Slot, CallReason)> {
         let mut appointment: Option<(DateTime<Utc>, Entry)> = None;
-        let mut walkin: Option<(u16, DateTime<Utc>, Slot)> = None;
+        let mut walkin: Option<(u16, DateTime<Utc>, u64, Slot)> = None;
         for p in &c.profile {
             let line = &self.lines[self.line_ix(p.service, k)];
             if let Some(due) = line.due_appointment(now, self.early)
@@ -100,16 +100,17 @@ impl BranchQueue {
             if appointment.is_none()
                 && let Some(head) = line.head()
             {
-                // Entries carry their entry time: no ticket record is read while choosing.
-                let key = (p.rank, head.since, head.slot);
-                if walkin.is_none_or(|best| (key.0, key.1) < (best.0, best.1)) {
+                // Entries carry their entry time: no ticket record is read while choosing. Equal
+                // times go to the earlier entry (stamps grow with every entry).
+                let key = (p.rank, head.since, head.stamp, head.slot);
+                if walkin.is_none_or(|best| (key.0, key.1, key.2) < (best.0, best.1, best.2)) {
                     walkin = Some(key);
                 }
             }
         }
         appointment
             .map(|(_, e)| (e.slot, CallReason::Appointment))
-            .or(walkin.map(|(_, _, slot)| (slot, CallReason::Policy)))
+            .or(walkin.map(|(_, _, _, slot)| (slot, CallReason::Policy)))
     }
 
     /// Aging: the eligible head with the highest `class weight × service weight × waited`.

@@ -1,0 +1,5 @@
+//! The conformance suite against the in-memory store.
+
+cem_store_testkit::queue_store_conformance!(Ok::<_, String>(
+    cem_store_testkit::SharedHarness::new(cem_store_memory::MemoryStore::new)
+));

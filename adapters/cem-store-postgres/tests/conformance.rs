@@ -1,0 +1,46 @@
+//! The store conformance suite against PostgreSQL: a fresh database per `open`, one pool per
+//! handle. Skipped (visibly) when `CEM_TEST_POSTGRES_URL` is not set.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use cem_core::QueueEventStore;
+use cem_store_postgres::testing::{TestDatabase, admin_url};
+use cem_store_postgres::{PgStore, PgStoreOptions};
+use cem_store_testkit::Harness;
+
+/// Opens handles onto fresh databases; drops them all when the test is over.
+struct PgHarness {
+    admin_url: String,
+    databases: Mutex<Vec<TestDatabase>>,
+}
+
+impl PgHarness {
+    fn from_env() -> Result<Self, String> {
+        Ok(Self {
+            admin_url: admin_url()?,
+            databases: Mutex::new(Vec::new()),
+        })
+    }
+}
+
+#[async_trait]
+impl Harness for PgHarness {
+    async fn open(&self, handles: usize) -> Vec<Arc<dyn QueueEventStore>> {
+        let db = TestDatabase::create(&self.admin_url)
+            .await
+            .expect("create a test database");
+        let options = PgStoreOptions::default().max_connections(3);
+        let mut stores: Vec<Arc<dyn QueueEventStore>> = Vec::new();
+        for _ in 0..handles.max(1) {
+            let store = PgStore::connect_with(db.url(), &options)
+                .await
+                .expect("connect to the test database");
+            stores.push(Arc::new(store));
+        }
+        self.databases.lock().expect("not poisoned").push(db);
+        stores
+    }
+}
+
+cem_store_testkit::queue_store_conformance!(PgHarness::from_env());

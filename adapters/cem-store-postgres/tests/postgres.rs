@@ -1,0 +1,514 @@
+//! What the conformance suite cannot know about PostgreSQL: migrations, races between pools,
+//! the order in which positions become visible, the LISTEN/NOTIFY bus and error mapping.
+//!
+//! Each test needs `CEM_TEST_POSTGRES_URL` (an administrator URL) and creates its own
+//! database; without it each test prints why it skipped and passes.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use cem_core::chrono::{DateTime, TimeDelta, Utc};
+use cem_core::{
+    BranchId, Delivery, EventBus, NewEvent, QueueEventStore, RecordedEvent, StoreError,
+    Subscription,
+};
+use cem_store_postgres::testing::{TestDatabase, URL_VAR, admin_url};
+use cem_store_postgres::{PgBus, PgStore, PgStoreOptions, catch_up};
+use serde_json::json;
+use tokio::sync::Barrier;
+use tokio::time::timeout;
+
+/// A fresh database, or `None` (having said so) when no server is configured.
+async fn fresh_database() -> Option<TestDatabase> {
+    match admin_url() {
+        Ok(url) => Some(
+            TestDatabase::create(&url)
+                .await
+                .expect("create a test database"),
+        ),
+        Err(reason) => {
+            eprintln!("skipped: {reason}");
+            None
+        }
+    }
+}
+
+async fn store(db: &TestDatabase, connections: u32) -> PgStore {
+    PgStore::connect_with(
+        db.url(),
+        &PgStoreOptions::default().max_connections(connections),
+    )
+    .await
+    .expect("connect")
+}
+
+fn t0() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_796_025_600, 0).expect("valid instant")
+}
+
+fn events(n: usize, tag: &str) -> Vec<NewEvent> {
+    (0..n)
+        .map(|i| NewEvent {
+            at: t0() + TimeDelta::seconds(i as i64),
+            kind: "test_event".to_owned(),
+            payload: json!({ "type": "test_event", "tag": tag, "i": i }),
+        })
+        .collect()
+}
+
+const WAIT: Duration = Duration::from_secs(10);
+
+async fn next(sub: &mut Box<dyn Subscription>) -> Delivery {
+    timeout(WAIT, sub.next())
+        .await
+        .expect("a delivery in time")
+        .expect("the bus is alive")
+}
+
+#[tokio::test]
+async fn migrations_run_twice_and_concurrently() {
+    let Some(db) = fresh_database().await else {
+        return;
+    };
+    // Several instances starting at once on an empty database.
+    let starts: Vec<_> = (0..4)
+        .map(|_| {
+            let url = db.url().to_owned();
+            tokio::spawn(async move { PgStore::connect(&url).await })
+        })
+        .collect();
+    for start in starts {
+        start.await.expect("task ran").expect("migrated");
+    }
+    // And once more on a migrated one, after data was written.
+    let first = store(&db, 2).await;
+    first
+        .append(BranchId::from_u128(1), 0, &events(2, "a"))
+        .await
+        .unwrap();
+    first.close().await;
+    let again = store(&db, 2).await;
+    assert_eq!(
+        again.stream_version(BranchId::from_u128(1)).await.unwrap(),
+        2
+    );
+    let (applied,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations")
+        .fetch_one(again.pool())
+        .await
+        .unwrap();
+    assert_eq!(applied, 1, "each migration is applied once");
+    again.close().await;
+    db.drop_database().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_appends_from_several_pools_have_one_winner() {
+    let Some(db) = fresh_database().await else {
+        return;
+    };
+    let mut stores = Vec::new();
+    for _ in 0..4 {
+        stores.push(Arc::new(store(&db, 4).await));
+    }
+    let branch = BranchId::from_u128(7);
+    const TASKS: usize = 16;
+    for round in 0..10u64 {
+        // Every round starts from the same version: 0 for the first (a new stream).
+        let expected = round * 2;
+        let barrier = Arc::new(Barrier::new(TASKS));
+        let tasks: Vec<_> = (0..TASKS)
+            .map(|i| {
+                let store = stores[i % stores.len()].clone();
+                let barrier = barrier.clone();
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    store.append(branch, expected, &events(2, "race")).await
+                })
+            })
+            .collect();
+        let mut winners = Vec::new();
+        for task in tasks {
+            match task.await.expect("task ran") {
+                Ok(recorded) => winners.push(recorded),
+                Err(StoreError::Conflict { .. }) => {}
+                Err(other) => panic!("round {round}: {other:?}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "round {round}: exactly one append wins");
+        let versions: Vec<u64> = winners[0].iter().map(|e| e.version).collect();
+        assert_eq!(versions, [expected + 1, expected + 2]);
+    }
+    let stream = stores[1].read_stream(branch, 0, 1_000).await.unwrap();
+    assert_eq!(
+        stream.iter().map(|e| e.version).collect::<Vec<_>>(),
+        (1..=20).collect::<Vec<_>>()
+    );
+    // Losers left no trace: positions are exactly the winners'.
+    let all = stores[2].read_all(0, 1_000).await.unwrap();
+    assert_eq!(all, stream);
+    db.drop_database().await.unwrap();
+}
+
+/// The unique key refuses a second event at a version even from a writer that bypasses the
+/// append function (the function's version check is not the only guard).
+#[tokio::test]
+async fn the_unique_key_guards_versions() {
+    let Some(db) = fresh_database().await else {
+        return;
+    };
+    let s = store(&db, 2).await;
+    let branch = BranchId::from_u128(3);
+    s.append(branch, 0, &events(1, "a")).await.unwrap();
+    let err = sqlx::query(
+        "INSERT INTO cem_queue_events (position, branch, version, at, kind, payload) \
+         VALUES (99, $1, 1, now(), 'rogue', '{}')",
+    )
+    .bind(branch.as_uuid())
+    .execute(s.pool())
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err.as_database_error().and_then(|e| e.code()).as_deref(),
+        Some("23505")
+    );
+    s.close().await;
+    db.drop_database().await.unwrap();
+}
+
+/// Regression guard for the classic BIGSERIAL bug: a sequence value taken by a transaction
+/// that commits late becomes visible below positions readers have already passed. Many
+/// writers on several pools append while readers page through `read_all` from their last
+/// position; in the end every reader must have seen every event, each page starting right
+/// after the last position seen (this adapter's positions have no holes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn positions_become_visible_in_commit_order() {
+    let Some(db) = fresh_database().await else {
+        return;
+    };
+    const WRITERS: u128 = 12;
+    const APPENDS: u64 = 25;
+    let mut stores = Vec::new();
+    for _ in 0..3 {
+        stores.push(Arc::new(store(&db, 4).await));
+    }
+    let done = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|r| {
+            let store = stores[r % stores.len()].clone();
+            let done = done.clone();
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut last = 0;
+                loop {
+                    // Read `done` before reading, so the last pass sees every write.
+                    let finished = done.load(Ordering::SeqCst);
+                    let page = store.read_all(last, 64).await.expect("read_all");
+                    for event in &page {
+                        assert_eq!(
+                            event.position,
+                            last + 1,
+                            "position {} appeared after {} was seen",
+                            event.position,
+                            last
+                        );
+                        last = event.position;
+                        seen.push(event.position);
+                    }
+                    if finished && page.is_empty() {
+                        return seen;
+                    }
+                }
+            })
+        })
+        .collect();
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let store = stores[w as usize % stores.len()].clone();
+            tokio::spawn(async move {
+                let branch = BranchId::from_u128(100 + w);
+                for version in 0..APPENDS {
+                    // Uneven batches make the transactions' lengths differ.
+                    let n = 1 + (version as usize + w as usize) % 3;
+                    let expected = store.stream_version(branch).await.unwrap();
+                    store
+                        .append(branch, expected, &events(n, "w"))
+                        .await
+                        .expect("no one else writes this stream");
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.expect("writer ran");
+    }
+    done.store(true, Ordering::SeqCst);
+    let all: Vec<u64> = catch_up(stores[0].as_ref(), 0)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.position)
+        .collect();
+    assert_eq!(all, (1..=all.len() as u64).collect::<Vec<_>>());
+    for reader in readers {
+        assert_eq!(
+            reader.await.expect("reader ran"),
+            all,
+            "a reader missed events"
+        );
+    }
+    db.drop_database().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_published_on_one_pool_reaches_a_subscriber_on_another() {
+    let Some(db) = fresh_database().await else {
+        return;
+    };
+    let (a, b) = (store(&db, 2).await, store(&db, 2).await);
+    let (bus_a, bus_b) = (PgBus::new(&a).await.unwrap(), PgBus::new(&b).await.unwrap());
+    let mut on_b = bus_b.subscribe().await.unwrap();
+    let mut on_a = bus_a.subscribe().await.unwrap();
+
+    let branch = BranchId::from_u128(1);
+    let recorded = a.append(branch, 0, &events(3, "a")).await.unwrap();
+    bus_a.publish(&recorded).await.unwrap();
+    for event in &recorded {
+        assert_eq!(next(&mut on_b).await, Delivery::Event(event.clone()));
+        assert_eq!(next(&mut on_a).await, Delivery::Event(event.clone()));
+    }
+
+    // Too large for a notification: it travels by position and is read from the store.
+    let big = NewEvent {
+        at: t0(),
+        kind: "test_event".to_owned(),
+        payload: json!({ "type": "test_event", "text": "ق".repeat(10_000) }),
+    };
+    let recorded = a.append(branch, 3, &[big]).await.unwrap();
+    bus_a.publish(&recorded).await.unwrap();
+    assert_eq!(next(&mut on_b).await, Delivery::Event(recorded[0].clone()));
+
+    // A notification nobody can read is a gap.
+    sqlx::query("SELECT pg_notify($1, 'not json')")
+        .bind(bus_b.channel())
+        .execute(a.pool())
+        .await
+        .unwrap();
+    assert_eq!(next(&mut on_b).await, Delivery::Gap);
+
+    // Dropping a bus ends its subscriptions.
+    drop(bus_b);
+    assert_eq!(timeout(WAIT, on_b.next()).await.expect("in time"), None);
+    drop((bus_a, on_a));
+    db.drop_database().await.unwrap();
+}
+
+/// What a subscriber that must miss nothing does: handle events in position order, skip
+/// what it has seen, and close a gap from the store.
+struct Follower {
+    last: u64,
+    handled: Vec<u64>,
+}
+
+impl Follower {
+    async fn handle(&mut self, delivery: Delivery, store: &dyn QueueEventStore) {
+        let events: Vec<RecordedEvent> = match delivery {
+            Delivery::Event(event) if event.position == self.last + 1 => vec![event],
+            Delivery::Event(event) if event.position <= self.last => Vec::new(),
+            // Out of order or after a loss: the store has everything.
+            Delivery::Event(_) | Delivery::Gap => catch_up(store, self.last).await.unwrap(),
+        };
+        for event in events {
+            assert_eq!(event.position, self.last + 1, "no gap after catching up");
+            self.last = event.position;
+            self.handled.push(event.position);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_whose_connection_dropped_catches_up_without_a_gap() {
+    let Some(db) = fresh_database().await else {
+        return;
+    };
+    let (a, b) = (store(&db, 2).await, store(&db, 2).await);
+    let (bus_a, bus_b) = (PgBus::new(&a).await.unwrap(), PgBus::new(&b).await.unwrap());
+    let mut sub = bus_b.subscribe().await.unwrap();
+    let mut follower = Follower {
+        last: 0,
+        handled: Vec::new(),
+    };
+    let branch = BranchId::from_u128(1);
+
+    let recorded = a.append(branch, 0, &events(2, "before")).await.unwrap();
+    bus_a.publish(&recorded).await.unwrap();
+    for _ in 0..2 {
+        let delivery = next(&mut sub).await;
+        assert!(matches!(delivery, Delivery::Event(_)));
+        follower.handle(delivery, &b).await;
+    }
+    assert_eq!(follower.last, 2);
+
+    // Cut every listening connection on this database, as a network blip or a restarted
+    // pooler would, and write while they are away.
+    let (terminated,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid() \
+         AND query LIKE 'LISTEN%') t",
+    )
+    .fetch_one(a.pool())
+    .await
+    .unwrap();
+    assert!(terminated >= 1, "the listeners were found");
+    let mut version = 2;
+    for tag in ["during-1", "during-2", "during-3"] {
+        let recorded = a.append(branch, version, &events(1, tag)).await.unwrap();
+        version += 1;
+        // Published or not, a subscriber must end up with it.
+        let _ = bus_a.publish(&recorded).await;
+    }
+
+    // The bus reports the gap once it listens again; the follower closes it from the store.
+    let mut saw_gap = false;
+    while !saw_gap {
+        let delivery = next(&mut sub).await;
+        saw_gap = delivery == Delivery::Gap;
+        follower.handle(delivery, &b).await;
+    }
+    assert_eq!(follower.handled, [1, 2, 3, 4, 5]);
+
+    // And it is live again.
+    let recorded = a
+        .append(branch, version, &events(1, "after"))
+        .await
+        .unwrap();
+    bus_a.publish(&recorded).await.unwrap();
+    loop {
+        let delivery = next(&mut sub).await;
+        follower.handle(delivery, &b).await;
+        if follower.last == 6 {
+            break;
+        }
+    }
+    assert_eq!(follower.handled, [1, 2, 3, 4, 5, 6]);
+    drop((bus_a, bus_b, sub));
+    db.drop_database().await.unwrap();
+}
+
+/// The listening connection drops and cannot come back at once (the database refuses new
+/// connections for a while): the bus keeps trying and reports the gap once it listens again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bus_that_cannot_reconnect_at_once_reports_the_gap_when_it_does() {
+    let Some(db) = fresh_database().await else {
+        return;
+    };
+    let s = store(&db, 2).await;
+    let bus = PgBus::new(&s).await.unwrap();
+    let mut sub = bus.subscribe().await.unwrap();
+    let branch = BranchId::from_u128(1);
+    // A pool connection opened now stays usable while new ones are refused.
+    s.append(branch, 0, &events(1, "before")).await.unwrap();
+
+    let admin = admin_url().unwrap();
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .unwrap();
+    let allow = |on: bool| format!(r#"ALTER DATABASE "{}" ALLOW_CONNECTIONS {on}"#, db.name());
+    sqlx::query(&allow(false)).execute(&mut conn).await.unwrap();
+    let (terminated,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = $1 AND query LIKE 'LISTEN%') t",
+    )
+    .bind(db.name())
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(terminated, 1, "the bus's one listening connection");
+    let missed = s.append(branch, 1, &events(2, "while away")).await.unwrap();
+    let _ = bus.publish(&missed).await;
+    // Give the listener time to fail at least once (not an assertion on timing).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sqlx::query(&allow(true)).execute(&mut conn).await.unwrap();
+
+    let mut follower = Follower {
+        last: 1,
+        handled: vec![1],
+    };
+    loop {
+        let delivery = next(&mut sub).await;
+        let gap = delivery == Delivery::Gap;
+        follower.handle(delivery, &s).await;
+        if gap {
+            break;
+        }
+    }
+    assert_eq!(follower.handled, [1, 2, 3]);
+    let live = s.append(branch, 3, &events(1, "after")).await.unwrap();
+    bus.publish(&live).await.unwrap();
+    assert_eq!(next(&mut sub).await, Delivery::Event(live[0].clone()));
+    drop((bus, sub));
+    s.close().await;
+    db.drop_database().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_busy_pool_is_unavailable() {
+    let Some(db) = fresh_database().await else {
+        return;
+    };
+    let s = PgStore::connect_with(
+        db.url(),
+        &PgStoreOptions::default()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_millis(200)),
+    )
+    .await
+    .unwrap();
+    let held = s.pool().acquire().await.unwrap();
+    let err = s.stream_version(BranchId::from_u128(1)).await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable { .. }), "{err:?}");
+    drop(held);
+    assert_eq!(s.stream_version(BranchId::from_u128(1)).await.unwrap(), 0);
+    s.close().await;
+    db.drop_database().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_unavailable() {
+    if admin_url().is_err() {
+        eprintln!("skipped: {URL_VAR} not set");
+        return;
+    }
+    // Nothing listens on port 1.
+    let err = PgStore::connect_with(
+        "postgres://postgres@127.0.0.1:1/postgres",
+        &PgStoreOptions::default().acquire_timeout(Duration::from_secs(2)),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn instants_keep_microseconds_and_payloads_their_values() {
+    let Some(db) = fresh_database().await else {
+        return;
+    };
+    let s = store(&db, 2).await;
+    let branch = BranchId::from_u128(1);
+    let at = DateTime::from_timestamp(1_796_025_600, 123_456_789).unwrap();
+    let before_2000 = DateTime::from_timestamp(800_000_000, 987_654_321).unwrap();
+    let written = [at, before_2000].map(|at| NewEvent {
+        at,
+        kind: "test_event".to_owned(),
+        payload: json!({ "big": u64::MAX, "neg": i64::MIN, "float": 0.1, "text": "شعبه" }),
+    });
+    let recorded = s.append(branch, 0, &written).await.unwrap();
+    let read = s.read_stream(branch, 0, 10).await.unwrap();
+    // What append returns is what a read returns: sub-microsecond digits are dropped by both.
+    assert_eq!(recorded, read);
+    assert_eq!(read[0].at.timestamp_subsec_nanos(), 123_456_000);
+    assert_eq!(read[0].payload, written[0].payload);
+    s.close().await;
+    db.drop_database().await.unwrap();
+}

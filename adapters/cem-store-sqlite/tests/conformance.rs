@@ -1,0 +1,42 @@
+//! The conformance suite against SQLite: each store a fresh file, each handle its own pool.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use cem_core::QueueEventStore;
+use cem_store_sqlite::SqliteStore;
+use cem_store_testkit::Harness;
+use tempfile::TempDir;
+
+/// Files in one temporary directory, removed when the test's harness is dropped.
+struct SqliteHarness {
+    dir: TempDir,
+    files: AtomicUsize,
+}
+
+impl SqliteHarness {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+            files: AtomicUsize::new(0),
+        }
+    }
+}
+
+#[async_trait]
+impl Harness for SqliteHarness {
+    async fn open(&self, handles: usize) -> Vec<Arc<dyn QueueEventStore>> {
+        let n = self.files.fetch_add(1, Ordering::Relaxed);
+        let path = self.dir.path().join(format!("store-{n}.db"));
+        let path = path.to_str().expect("a UTF-8 temporary path");
+        let mut stores: Vec<Arc<dyn QueueEventStore>> = Vec::new();
+        for _ in 0..handles.max(1) {
+            let store = SqliteStore::open(path).await.expect("open the SQLite file");
+            stores.push(Arc::new(store));
+        }
+        stores
+    }
+}
+
+cem_store_testkit::queue_store_conformance!(Ok::<_, String>(SqliteHarness::new()));

@@ -1,0 +1,93 @@
+//! # cem-store-testkit
+//!
+//! The conformance suite every [`QueueEventStore`] adapter runs. Each case is a plain
+//! `async fn(&dyn Harness)` in [`cases`]; [`queue_store_conformance!`] emits one test per case,
+//! so an adapter's test file is one line:
+//!
+//! ```ignore
+//! cem_store_testkit::queue_store_conformance!(Ok::<_, String>(MyHarness::new()));
+//! ```
+//!
+//! The expression gives `Result<impl Harness, String>`; an `Err(reason)` (for example "no
+//! database URL set") makes every test print `skipped: reason` and pass without running, so
+//! a machine without the backend says so instead of failing. CI sets the backends up.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use cem_core::QueueEventStore;
+
+pub mod cases;
+
+/// Opens stores for the cases.
+#[async_trait]
+pub trait Harness: Send + Sync + 'static {
+    /// `handles` handles onto one fresh, empty store: separate pools or connections where the
+    /// backend has them, as separate server instances would hold.
+    async fn open(&self, handles: usize) -> Vec<Arc<dyn QueueEventStore>>;
+}
+
+/// A harness for stores that live in one handle (in memory): every handle is the same store.
+pub struct SharedHarness<F>(F);
+
+impl<F> SharedHarness<F> {
+    /// A harness making each fresh store with `make`.
+    pub fn new(make: F) -> Self {
+        Self(make)
+    }
+}
+
+impl<F> fmt::Debug for SharedHarness<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SharedHarness")
+    }
+}
+
+#[async_trait]
+impl<F, S> Harness for SharedHarness<F>
+where
+    F: Fn() -> S + Send + Sync + 'static,
+    S: QueueEventStore,
+{
+    async fn open(&self, handles: usize) -> Vec<Arc<dyn QueueEventStore>> {
+        let store: Arc<dyn QueueEventStore> = Arc::new((self.0)());
+        vec![store; handles.max(1)]
+    }
+}
+
+/// Emits one `#[tokio::test]` per conformance case for the harness expression given, of type
+/// `Result<impl Harness, String>`.
+#[macro_export]
+macro_rules! queue_store_conformance {
+    ($harness:expr) => {
+        $crate::queue_store_conformance!(@cases $harness;
+            appends_and_reads_back,
+            unknown_streams_read_empty,
+            a_stale_expected_version_conflicts_and_appends_nothing,
+            an_empty_append_checks_the_version,
+            global_history_is_in_position_order,
+            time_range_reads_are_half_open_and_paged,
+            payloads_and_instants_round_trip,
+            snapshots_never_move_backwards,
+            concurrent_appends_have_one_winner,
+            concurrent_counters_never_share_a_ticket,
+            a_reloaded_branch_equals_the_branch_before,
+        );
+    };
+    (@cases $harness:expr; $($case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let harness = match $harness {
+                    Ok(h) => h,
+                    Err(reason) => {
+                        eprintln!("skipped: {}", reason);
+                        return;
+                    }
+                };
+                $crate::cases::$case(&harness).await;
+            }
+        )+
+    };
+}
