@@ -1,8 +1,8 @@
 //! # cem-core
 //!
-//! The foundation every CEM crate shares: newtype [ids](ids), the [organization model](org)
+//! The foundation every CEM crate shares: newtype [ids], the [organization model](org)
 //! (organizations, branches, services, counters with work profiles, agents, customers, priority
-//! classes), [localized text](text), [time](time) (the [`Clock`] port, opening hours, business
+//! classes), [localized text](text), [time] (the [`Clock`] port, opening hours, business
 //! days), the domain [event envelope](event), the storage and transport [ports](store)
 //! ([`QueueEventStore`], [`EventBus`]) and shared [errors](error).
 //!
@@ -35,8 +35,8 @@ pub use org::{
     ProfileService, QueueSettings, Service, WorkProfile,
 };
 pub use store::{
-    Capabilities, Delivery, EventBus, NewEvent, QueueEventStore, RecordedEvent, Snapshot,
-    StoreError, Subscription,
+    Capabilities, Delivery, EventBus, NewEvent, QueueEventStore, QueueEventStoreExt, RecordedEvent,
+    Snapshot, StoreError, Subscription,
 };
 pub use text::{Language, LocalizedText};
 pub use time::{Clock, ManualClock, OpeningHours, OpeningInterval, business_day};

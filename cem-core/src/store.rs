@@ -190,6 +190,36 @@ pub trait QueueEventStore: Send + Sync + fmt::Debug + 'static {
     fn capabilities(&self) -> Capabilities;
 }
 
+/// Helpers over any [`QueueEventStore`], built from its required methods; adapters do not
+/// implement them.
+#[async_trait]
+pub trait QueueEventStoreExt: QueueEventStore {
+    /// Every event of the global history after `last_position`, in position order, read page
+    /// by page: how a subscriber that remembers the last position it handled closes a
+    /// [`Delivery::Gap`]. The contract of `read_all` makes it complete.
+    ///
+    /// # Errors
+    /// Whatever `read_all` returns.
+    async fn read_all_after(&self, last_position: u64) -> Result<Vec<RecordedEvent>, StoreError> {
+        const PAGE: usize = 1_000;
+        let mut events = Vec::new();
+        let mut after = last_position;
+        loop {
+            let page = self.read_all(after, PAGE).await?;
+            let full = page.len() == PAGE;
+            if let Some(last) = page.last() {
+                after = last.position;
+            }
+            events.extend(page);
+            if !full {
+                return Ok(events);
+            }
+        }
+    }
+}
+
+impl<T: QueueEventStore + ?Sized> QueueEventStoreExt for T {}
+
 /// Publishes recorded events to subscribers: within a process, or across server instances.
 ///
 /// # Behavior

@@ -5,7 +5,7 @@
 //! calling rules of the [`scheduler`] (escalation, appointments, the `strict`, `interleave` and
 //! `weighted_wait` policies, work-profile ranks, class restrictions), waiting-time
 //! [estimates](estimate), a discrete-event [simulator](sim) that drives the real scheduler, and
-//! the async [service](service) that keeps branch queues over the storage ports of `cem-core`.
+//! the async [service] that keeps branch queues over the storage ports of `cem-core`.
 //!
 //! Everything here is pure and synchronous: time comes in as an argument, and the crate never
 //! touches a clock, a file or a network. A [`BranchQueue`] changes only by [`QueueEvent`]s;

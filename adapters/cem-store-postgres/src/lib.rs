@@ -1,6 +1,6 @@
 //! CEM's PostgreSQL adapter: the queue event store and the event bus across server instances.
 //!
-//! - [`PgStore`] implements [`QueueEventStore`] on a connection pool. `connect` applies the
+//! - [`PgStore`] implements [`QueueEventStore`](cem_core::QueueEventStore) on a connection pool. `connect` applies the
 //!   embedded migrations (tables `cem_queue_events`, `cem_queue_snapshots` and the function
 //!   `cem_append_events`). The stream version is guarded by a `UNIQUE (branch, version)` key and
 //!   global positions are handed out under a transaction-scoped advisory lock, so they become
@@ -8,10 +8,11 @@
 //! - [`PgBus`] implements [`EventBus`](cem_core::EventBus) with LISTEN/NOTIFY: an event
 //!   published on one instance reaches the subscribers of every instance on the same database.
 //! - [`testing`] creates throwaway databases for tests against a real server.
-//! - [`catch_up`] reads the global history after a position: what a subscriber does when its
-//!   subscription reports [`Delivery::Gap`](cem_core::Delivery::Gap).
+//! - A subscriber whose subscription reports [`Delivery::Gap`](cem_core::Delivery::Gap) reads
+//!   the history after its last position with
+//!   [`QueueEventStoreExt::read_all_after`](cem_core::QueueEventStoreExt::read_all_after).
 //!
-//! Driver errors map onto [`StoreError`]: a unique violation is `Conflict`, a connection that
+//! Driver errors map onto [`StoreError`](cem_core::StoreError): a unique violation is `Conflict`, a connection that
 //! cannot be had (refused, pool timed out, server shutting down) is `Unavailable`, anything
 //! else is `Backend`.
 //!
@@ -54,36 +55,3 @@ pub mod testing;
 
 pub use bus::{PgBus, PgBusOptions};
 pub use store::{PgStore, PgStoreOptions};
-
-use cem_core::{QueueEventStore, RecordedEvent, StoreError};
-
-/// Events read per query by [`catch_up`].
-const CATCH_UP_PAGE: usize = 512;
-
-/// Every event of the global history after `last_position`, in position order, read page by
-/// page: how a subscriber that remembers the last position it handled closes a
-/// [`Delivery::Gap`](cem_core::Delivery::Gap).
-///
-/// Works on any [`QueueEventStore`]; the contract of `read_all` makes it complete (positions
-/// become visible in commit order, so nothing appears later below the last one read).
-///
-/// # Errors
-/// Whatever `read_all` returns.
-pub async fn catch_up(
-    store: &dyn QueueEventStore,
-    last_position: u64,
-) -> Result<Vec<RecordedEvent>, StoreError> {
-    let mut events = Vec::new();
-    let mut after = last_position;
-    loop {
-        let page = store.read_all(after, CATCH_UP_PAGE).await?;
-        let full = page.len() == CATCH_UP_PAGE;
-        if let Some(last) = page.last() {
-            after = last.position;
-        }
-        events.extend(page);
-        if !full {
-            return Ok(events);
-        }
-    }
-}

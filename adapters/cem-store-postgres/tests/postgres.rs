@@ -8,13 +8,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use cem_core::QueueEventStoreExt;
 use cem_core::chrono::{DateTime, TimeDelta, Utc};
 use cem_core::{
     BranchId, Delivery, EventBus, NewEvent, QueueEventStore, RecordedEvent, StoreError,
     Subscription,
 };
 use cem_store_postgres::testing::{TestDatabase, URL_VAR, admin_url};
-use cem_store_postgres::{PgBus, PgStore, PgStoreOptions, catch_up};
+use cem_store_postgres::{PgBus, PgStore, PgStoreOptions};
 use serde_json::json;
 use tokio::sync::Barrier;
 use tokio::time::timeout;
@@ -243,7 +244,8 @@ async fn positions_become_visible_in_commit_order() {
         writer.await.expect("writer ran");
     }
     done.store(true, Ordering::SeqCst);
-    let all: Vec<u64> = catch_up(stores[0].as_ref(), 0)
+    let all: Vec<u64> = stores[0]
+        .read_all_after(0)
         .await
         .unwrap()
         .iter()
@@ -316,7 +318,7 @@ impl Follower {
             Delivery::Event(event) if event.position == self.last + 1 => vec![event],
             Delivery::Event(event) if event.position <= self.last => Vec::new(),
             // Out of order or after a loss: the store has everything.
-            Delivery::Event(_) | Delivery::Gap => catch_up(store, self.last).await.unwrap(),
+            Delivery::Event(_) | Delivery::Gap => store.read_all_after(self.last).await.unwrap(),
         };
         for event in events {
             assert_eq!(event.position, self.last + 1, "no gap after catching up");
