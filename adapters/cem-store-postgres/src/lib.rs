@@ -26,7 +26,8 @@
 //! Tests, the conformance suite and the bench run against a real server named by
 //! `CEM_TEST_POSTGRES_URL` (an administrator URL such as
 //! `postgres://postgres@127.0.0.1:5432/postgres`); each test creates and drops a database of
-//! its own. Without the variable they print `skipped: CEM_TEST_POSTGRES_URL not set`.
+//! its own. Without the variable at build time the tests are reported as ignored with the
+//! reason `CEM_TEST_POSTGRES_URL not set`, and the bench prints that it skipped.
 //!
 //! # Example
 //! ```no_run

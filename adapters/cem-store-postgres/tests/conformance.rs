@@ -43,4 +43,8 @@ impl Harness for PgHarness {
     }
 }
 
-cem_store_testkit::queue_store_conformance!(PgHarness::from_env());
+cem_store_testkit::queue_store_conformance!(
+    PgHarness::from_env(),
+    ignore_unless(cem_postgres),
+    "CEM_TEST_POSTGRES_URL not set"
+);

@@ -2,7 +2,7 @@
 //! the order in which positions become visible, the LISTEN/NOTIFY bus and error mapping.
 //!
 //! Each test needs `CEM_TEST_POSTGRES_URL` (an administrator URL) and creates its own
-//! database; without it each test prints why it skipped and passes.
+//! database; without it at build time the tests are reported as ignored, with that reason.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,25 +14,19 @@ use cem_core::{
     BranchId, Delivery, EventBus, NewEvent, QueueEventStore, RecordedEvent, StoreError,
     Subscription,
 };
-use cem_store_postgres::testing::{TestDatabase, URL_VAR, admin_url};
+use cem_store_postgres::testing::{TestDatabase, admin_url};
 use cem_store_postgres::{PgBus, PgStore, PgStoreOptions};
 use serde_json::json;
 use tokio::sync::Barrier;
 use tokio::time::timeout;
 
-/// A fresh database, or `None` (having said so) when no server is configured.
-async fn fresh_database() -> Option<TestDatabase> {
-    match admin_url() {
-        Ok(url) => Some(
-            TestDatabase::create(&url)
-                .await
-                .expect("create a test database"),
-        ),
-        Err(reason) => {
-            eprintln!("skipped: {reason}");
-            None
-        }
-    }
+/// A fresh database on the server named by `CEM_TEST_POSTGRES_URL` (the tests are ignored when
+/// it was not set at build time).
+async fn fresh_database() -> TestDatabase {
+    let url = admin_url().expect("CEM_TEST_POSTGRES_URL names the server");
+    TestDatabase::create(&url)
+        .await
+        .expect("create a test database")
 }
 
 async fn store(db: &TestDatabase, connections: u32) -> PgStore {
@@ -68,10 +62,9 @@ async fn next(sub: &mut Box<dyn Subscription>) -> Delivery {
 }
 
 #[tokio::test]
+#[cfg_attr(not(cem_postgres), ignore = "CEM_TEST_POSTGRES_URL not set")]
 async fn migrations_run_twice_and_concurrently() {
-    let Some(db) = fresh_database().await else {
-        return;
-    };
+    let db = fresh_database().await;
     // Several instances starting at once on an empty database.
     let starts: Vec<_> = (0..4)
         .map(|_| {
@@ -104,10 +97,9 @@ async fn migrations_run_twice_and_concurrently() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(not(cem_postgres), ignore = "CEM_TEST_POSTGRES_URL not set")]
 async fn concurrent_appends_from_several_pools_have_one_winner() {
-    let Some(db) = fresh_database().await else {
-        return;
-    };
+    let db = fresh_database().await;
     let mut stores = Vec::new();
     for _ in 0..4 {
         stores.push(Arc::new(store(&db, 4).await));
@@ -154,10 +146,9 @@ async fn concurrent_appends_from_several_pools_have_one_winner() {
 /// The unique key refuses a second event at a version even from a writer that bypasses the
 /// append function (the function's version check is not the only guard).
 #[tokio::test]
+#[cfg_attr(not(cem_postgres), ignore = "CEM_TEST_POSTGRES_URL not set")]
 async fn the_unique_key_guards_versions() {
-    let Some(db) = fresh_database().await else {
-        return;
-    };
+    let db = fresh_database().await;
     let s = store(&db, 2).await;
     let branch = BranchId::from_u128(3);
     s.append(branch, 0, &events(1, "a")).await.unwrap();
@@ -183,10 +174,9 @@ async fn the_unique_key_guards_versions() {
 /// position; in the end every reader must have seen every event, each page starting right
 /// after the last position seen (this adapter's positions have no holes).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(not(cem_postgres), ignore = "CEM_TEST_POSTGRES_URL not set")]
 async fn positions_become_visible_in_commit_order() {
-    let Some(db) = fresh_database().await else {
-        return;
-    };
+    let db = fresh_database().await;
     const WRITERS: u128 = 12;
     const APPENDS: u64 = 25;
     let mut stores = Vec::new();
@@ -263,10 +253,9 @@ async fn positions_become_visible_in_commit_order() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(cem_postgres), ignore = "CEM_TEST_POSTGRES_URL not set")]
 async fn an_event_published_on_one_pool_reaches_a_subscriber_on_another() {
-    let Some(db) = fresh_database().await else {
-        return;
-    };
+    let db = fresh_database().await;
     let (a, b) = (store(&db, 2).await, store(&db, 2).await);
     let (bus_a, bus_b) = (PgBus::new(&a).await.unwrap(), PgBus::new(&b).await.unwrap());
     let mut on_b = bus_b.subscribe().await.unwrap();
@@ -329,10 +318,9 @@ impl Follower {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(cem_postgres), ignore = "CEM_TEST_POSTGRES_URL not set")]
 async fn a_subscriber_whose_connection_dropped_catches_up_without_a_gap() {
-    let Some(db) = fresh_database().await else {
-        return;
-    };
+    let db = fresh_database().await;
     let (a, b) = (store(&db, 2).await, store(&db, 2).await);
     let (bus_a, bus_b) = (PgBus::new(&a).await.unwrap(), PgBus::new(&b).await.unwrap());
     let mut sub = bus_b.subscribe().await.unwrap();
@@ -400,10 +388,9 @@ async fn a_subscriber_whose_connection_dropped_catches_up_without_a_gap() {
 /// The listening connection drops and cannot come back at once (the database refuses new
 /// connections for a while): the bus keeps trying and reports the gap once it listens again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(cem_postgres), ignore = "CEM_TEST_POSTGRES_URL not set")]
 async fn a_bus_that_cannot_reconnect_at_once_reports_the_gap_when_it_does() {
-    let Some(db) = fresh_database().await else {
-        return;
-    };
+    let db = fresh_database().await;
     let s = store(&db, 2).await;
     let bus = PgBus::new(&s).await.unwrap();
     let mut sub = bus.subscribe().await.unwrap();
@@ -454,10 +441,9 @@ async fn a_bus_that_cannot_reconnect_at_once_reports_the_gap_when_it_does() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(cem_postgres), ignore = "CEM_TEST_POSTGRES_URL not set")]
 async fn a_busy_pool_is_unavailable() {
-    let Some(db) = fresh_database().await else {
-        return;
-    };
+    let db = fresh_database().await;
     let s = PgStore::connect_with(
         db.url(),
         &PgStoreOptions::default()
@@ -476,11 +462,8 @@ async fn a_busy_pool_is_unavailable() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(cem_postgres), ignore = "CEM_TEST_POSTGRES_URL not set")]
 async fn an_unreachable_server_is_unavailable() {
-    if admin_url().is_err() {
-        eprintln!("skipped: {URL_VAR} not set");
-        return;
-    }
     // Nothing listens on port 1.
     let err = PgStore::connect_with(
         "postgres://postgres@127.0.0.1:1/postgres",
@@ -492,10 +475,9 @@ async fn an_unreachable_server_is_unavailable() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(cem_postgres), ignore = "CEM_TEST_POSTGRES_URL not set")]
 async fn instants_keep_microseconds_and_payloads_their_values() {
-    let Some(db) = fresh_database().await else {
-        return;
-    };
+    let db = fresh_database().await;
     let s = store(&db, 2).await;
     let branch = BranchId::from_u128(1);
     let at = DateTime::from_timestamp(1_796_025_600, 123_456_789).unwrap();
