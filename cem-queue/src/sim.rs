@@ -147,8 +147,11 @@ pub struct ArrivalSpec {
     pub service: String,
     /// Class code.
     pub class: String,
-    /// Mean arrivals per hour.
+    /// Mean arrivals per hour, while the stream runs.
     pub per_hour: f64,
+    /// Daily hours (UTC) when customers arrive, as a branch's opening hours; default: always.
+    #[serde(default)]
+    pub hours: Option<Shift>,
 }
 
 /// One recorded arrival.
@@ -503,6 +506,40 @@ fn class_ix(s: &Scenario, code: &str) -> Result<usize, SimError> {
         .ok_or_else(|| SimError::Invalid(format!("unknown class {code:?}")))
 }
 
+/// A daily window in microseconds after midnight.
+fn window(sh: &Shift) -> Result<(Micros, Micros), SimError> {
+    let of_day = |t: NaiveTime| {
+        t.signed_duration_since(NaiveTime::MIN)
+            .num_microseconds()
+            .unwrap_or(0) as Micros
+    };
+    if sh.to <= sh.from {
+        return Err(SimError::Invalid("hours must end after they start".into()));
+    }
+    Ok((of_day(sh.from), of_day(sh.to)))
+}
+
+/// The instant `gap` of open time after `from`, counting only the daily `window`. Exponential
+/// gaps are memoryless, so carrying what is left at closing into the next opening gives exactly
+/// a Poisson process that runs during the window and stops outside it.
+fn after_open_time(from: Micros, mut gap: Micros, (open, close): (Micros, Micros)) -> Micros {
+    let mut t = from;
+    loop {
+        let day = t / DAY * DAY;
+        let tod = t - day;
+        if tod < open {
+            t = day + open;
+        } else if tod >= close {
+            t = day + DAY + open;
+        } else if tod + gap < close {
+            return t + gap;
+        } else {
+            gap -= close - tod;
+            t = day + DAY + open;
+        }
+    }
+}
+
 fn micros(secs: f64) -> Micros {
     (secs.max(0.0) * 1e6).round() as Micros
 }
@@ -520,6 +557,16 @@ pub fn run(s: &Scenario) -> Result<SimReport, SimError> {
     Sim::new(s)?.run()
 }
 
+/// A Poisson stream of arrivals, ready to run.
+#[derive(Debug)]
+struct Stream {
+    service: u16,
+    class: u8,
+    gap: Exp<f64>,
+    /// Daily window in microseconds after midnight, when the stream runs.
+    hours: Option<(Micros, Micros)>,
+}
+
 struct Sim<'a> {
     s: &'a Scenario,
     queue: BranchQueue,
@@ -529,7 +576,7 @@ struct Sim<'a> {
     now: Micros,
     /// `now` as an instant, converted once per event.
     now_at: DateTime<Utc>,
-    streams: Vec<(u16, u8, Exp<f64>)>,
+    streams: Vec<Stream>,
     service_time: Vec<Sampler>,
     patience: Option<Sampler>,
     customers: Vec<Customer>,
@@ -560,11 +607,12 @@ impl<'a> Sim<'a> {
                     a.service, a.class
                 )));
             }
-            streams.push((
-                service_ix(s, &a.service)? as u16,
-                class_ix(s, &a.class)? as u8,
-                Exp::new(a.per_hour / 3600.0).map_err(|e| SimError::Invalid(e.to_string()))?,
-            ));
+            streams.push(Stream {
+                service: service_ix(s, &a.service)? as u16,
+                class: class_ix(s, &a.class)? as u8,
+                gap: Exp::new(a.per_hour / 3600.0).map_err(|e| SimError::Invalid(e.to_string()))?,
+                hours: a.hours.as_ref().map(window).transpose()?,
+            });
         }
         if s.arrivals.is_empty() && s.trace.is_empty() {
             return Err(SimError::Invalid("no arrivals and no trace".into()));
@@ -588,19 +636,7 @@ impl<'a> Sim<'a> {
                 let shifts = spec
                     .shifts
                     .iter()
-                    .map(|sh| {
-                        let secs = |t: NaiveTime| {
-                            Micros::from(
-                                t.signed_duration_since(NaiveTime::MIN).num_seconds() as u32
-                            ) * 1_000_000
-                        };
-                        if sh.to <= sh.from {
-                            return Err(SimError::Invalid(
-                                "a shift must end after it starts".into(),
-                            ));
-                        }
-                        Ok((secs(sh.from), secs(sh.to)))
-                    })
+                    .map(window)
                     .collect::<Result<Vec<_>, _>>()?;
                 counters.push(CounterSim {
                     id: c.id,
@@ -663,7 +699,7 @@ impl<'a> Sim<'a> {
             self.now_at = instant(at);
             match ev {
                 Ev::Arrival(i) => {
-                    let (service, class, _) = self.streams[i as usize];
+                    let Stream { service, class, .. } = self.streams[i as usize];
                     self.arrive(service, class, None)?;
                     self.next_arrival(i);
                 }
@@ -735,8 +771,12 @@ impl<'a> Sim<'a> {
         if self.generated >= self.s.customers {
             return;
         }
-        let gap = self.streams[i as usize].2.sample(&mut self.rng);
-        let at = self.now + micros(gap);
+        let stream = &self.streams[i as usize];
+        let gap = micros(stream.gap.sample(&mut self.rng));
+        let at = match stream.hours {
+            None => self.now + gap,
+            Some(window) => after_open_time(self.now, gap, window),
+        };
         self.generated += 1;
         self.push(at, Ev::Arrival(i));
     }
@@ -1032,4 +1072,38 @@ fn group_stats<'c>(
         g.abandoned as f64 / g.arrived as f64
     };
     g
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: Micros = 3_600_000_000;
+
+    #[test]
+    fn open_time_skips_the_closed_hours() {
+        let window = (9 * H, 17 * H);
+        // Inside the window, a gap that fits.
+        assert_eq!(after_open_time(10 * H, H, window), 11 * H);
+        // Before opening: counts from the opening.
+        assert_eq!(after_open_time(2 * H, H, window), 10 * H);
+        // Across closing: what is left continues at the next opening.
+        assert_eq!(after_open_time(16 * H, 3 * H, window), DAY + 11 * H);
+        // After closing, and across days: 8 h open on day 1, 8 h on day 2, 4 h on day 3.
+        assert_eq!(after_open_time(18 * H, 20 * H, window), 3 * DAY + 13 * H);
+    }
+
+    #[test]
+    fn windowed_arrivals_keep_their_rate_while_open() {
+        // 60 an hour for two hours a day: 120 a day, so 2 400 customers take 20 days.
+        let mut s = crate::testing::one_service_scenario(4, 60.0);
+        s.customers = 2_400;
+        s.arrivals[0].hours = Some(Shift {
+            from: NaiveTime::from_hms_opt(9, 0, 0).expect("valid"),
+            to: NaiveTime::from_hms_opt(11, 0, 0).expect("valid"),
+        });
+        let r = run(&s).expect("valid scenario");
+        let days = r.simulated_secs / 86_400.0;
+        assert!((18.5..21.0).contains(&days), "{days} days");
+    }
 }

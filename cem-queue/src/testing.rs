@@ -121,6 +121,7 @@ pub fn one_service_scenario(counters: u32, per_hour: f64) -> Scenario {
             service: "A".into(),
             class: "normal".into(),
             per_hour,
+            hours: None,
         }],
         trace: vec![],
         patience: None,
@@ -155,6 +156,7 @@ pub fn vip_scenario(policy: CallingPolicy, customers: u64) -> Scenario {
         service: "A".into(),
         class: "vip".into(),
         per_hour: 8.4,
+        hours: None,
     });
     s
 }
