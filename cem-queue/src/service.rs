@@ -148,14 +148,7 @@ impl QueueService {
         let cell = self.cell(branch)?;
         let mut slot = cell.lock().await;
         for _ in 0..self.options.max_attempts {
-            if slot.is_none() {
-                *slot = Some(self.load(branch).await?);
-            }
-            let queue = slot.as_mut().expect("loaded above");
-            if let Err(e) = self.catch_up(branch, queue).await {
-                *slot = None;
-                return Err(e);
-            }
+            let queue = self.current(branch, &mut slot).await?;
             let expected = queue.version();
             let events = queue.handle(command, now)?;
             let new: Vec<NewEvent> = events.iter().map(encode).collect();
@@ -206,15 +199,7 @@ impl QueueService {
     ) -> Result<R, ServiceError> {
         let cell = self.cell(branch)?;
         let mut slot = cell.lock().await;
-        if slot.is_none() {
-            *slot = Some(self.load(branch).await?);
-        }
-        let queue = slot.as_mut().expect("loaded above");
-        if let Err(e) = self.catch_up(branch, queue).await {
-            *slot = None;
-            return Err(e);
-        }
-        Ok(f(queue))
+        Ok(f(self.current(branch, &mut slot).await?))
     }
 
     /// Loads a branch from the store: its latest usable snapshot, then the events after it.
@@ -233,6 +218,24 @@ impl QueueService {
             .map_or_else(|| BranchQueue::new(config), Ok)?;
         self.catch_up(branch, &mut queue).await?;
         Ok(queue)
+    }
+
+    /// The branch's state in `slot`, loaded if absent and caught up with the store. On an
+    /// error the slot is emptied, so the next call reloads from the store.
+    async fn current<'a>(
+        &self,
+        branch: BranchId,
+        slot: &'a mut Option<BranchQueue>,
+    ) -> Result<&'a mut BranchQueue, ServiceError> {
+        if slot.is_none() {
+            *slot = Some(self.load(branch).await?);
+        }
+        let queue = slot.as_mut().expect("loaded above");
+        if let Err(e) = self.catch_up(branch, queue).await {
+            *slot = None;
+            return Err(e);
+        }
+        Ok(slot.as_mut().expect("still loaded"))
     }
 
     /// Applies the events stored after the state's version.
