@@ -84,6 +84,10 @@ id_type!(
     TicketId
 );
 id_type!(
+    /// A user who signs in: an administrator, a branch manager or an agent.
+    UserId
+);
+id_type!(
     /// A priority class (for example `vip`, `priority`, `normal`).
     ClassId
 );

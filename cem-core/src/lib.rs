@@ -4,7 +4,7 @@
 //! (organizations, branches, services, counters with work profiles, agents, customers, priority
 //! classes), [localized text](text), [time] (the [`Clock`] port, opening hours, business
 //! days), the domain [event envelope](event), the storage and transport [ports](store)
-//! ([`QueueEventStore`], [`EventBus`]) and shared [errors](error).
+//! ([`QueueEventStore`], [`EventBus`], [`OrgStore`](org_store)) and shared [errors](error).
 //!
 //! This crate does no IO: no runtime, no database, no system clock.
 //!
@@ -21,6 +21,7 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod org;
+pub mod org_store;
 pub mod store;
 pub mod text;
 pub mod time;
@@ -28,12 +29,13 @@ pub mod time;
 pub use error::ValidationError;
 pub use event::EventEnvelope;
 pub use ids::{
-    AgentId, BranchId, ClassId, CounterId, CustomerId, OrganizationId, ServiceId, TicketId,
+    AgentId, BranchId, ClassId, CounterId, CustomerId, OrganizationId, ServiceId, TicketId, UserId,
 };
 pub use org::{
     Agent, Branch, BranchConfig, CallingPolicy, Counter, Customer, Organization, PriorityClass,
     ProfileService, QueueSettings, Service, WorkProfile,
 };
+pub use org_store::{OrgStore, OrgStoreExt, Role, User};
 pub use store::{
     Capabilities, Delivery, EventBus, NewEvent, QueueEventStore, QueueEventStoreExt, RecordedEvent,
     Snapshot, StoreError, Subscription,

@@ -21,11 +21,10 @@ pub struct Organization {
     pub name: LocalizedText,
     /// Language used when nothing else is chosen.
     pub default_language: Language,
-    /// Priority classes, shared by all branches.
-    pub classes: Vec<PriorityClass>,
 }
 
 /// A priority class of customers, such as `vip`, `priority` (elderly, disabled) or `normal`.
+/// Classes belong to an organization and are shared by all its branches.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PriorityClass {
     /// Id.

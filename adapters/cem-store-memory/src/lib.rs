@@ -1,8 +1,8 @@
 //! # cem-store-memory
 //!
-//! [`MemoryStore`]: the queue event store in the memory of one process, for tests and for
+//! [`MemoryStore`]: the queue event store and the organization store in the memory of one process, for tests and for
 //! embedding where durability is not needed. It keeps the whole contract of
-//! [`QueueEventStore`], concurrency included; only its data dies with the process.
+//! [`QueueEventStore`] and [`OrgStore`](cem_core::OrgStore), concurrency included; only its data dies with the process.
 //!
 //! ```
 //! use cem_core::{BranchId, QueueEventStore};
@@ -16,6 +16,8 @@
 //! #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
 //! # }
 //! ```
+
+mod org;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -39,6 +41,7 @@ struct Inner {
     /// Per stream, the indices into `all` in version order.
     streams: HashMap<BranchId, Vec<usize>>,
     snapshots: HashMap<BranchId, Snapshot>,
+    org: org::OrgTables,
 }
 
 impl MemoryStore {

@@ -5,6 +5,9 @@
 //!   `cem_append_events`). The stream version is guarded by a `UNIQUE (branch, version)` key and
 //!   global positions are handed out under a transaction-scoped advisory lock, so they become
 //!   visible in commit order across any number of pools and processes.
+//! - [`PgStore`] also implements [`OrgStore`](cem_core::OrgStore): one table per kind of record
+//!   (`cem_organizations`, `cem_branches`, …), each record a JSONB document beside its id, owner
+//!   (a foreign key) and unique key.
 //! - [`PgBus`] implements [`EventBus`](cem_core::EventBus) with LISTEN/NOTIFY: an event
 //!   published on one instance reaches the subscribers of every instance on the same database.
 //! - [`testing`] creates throwaway databases for tests against a real server.
@@ -51,6 +54,7 @@
 
 mod bus;
 mod error;
+mod org;
 mod store;
 pub mod testing;
 

@@ -4,10 +4,10 @@
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use cem_core::QueueEventStore;
+use cem_core::{OrgStore, QueueEventStore};
 use cem_store_postgres::testing::{TestDatabase, admin_url};
 use cem_store_postgres::{PgStore, PgStoreOptions};
-use cem_store_testkit::Harness;
+use cem_store_testkit::{Harness, OrgHarness};
 
 /// Opens handles onto fresh databases; drops them all when the test is over.
 struct PgHarness {
@@ -43,7 +43,27 @@ impl Harness for PgHarness {
     }
 }
 
+#[async_trait]
+impl OrgHarness for PgHarness {
+    async fn open_org(&self) -> Arc<dyn OrgStore> {
+        let db = TestDatabase::create(&self.admin_url)
+            .await
+            .expect("create a test database");
+        let store = PgStore::connect_with(db.url(), &PgStoreOptions::default().max_connections(8))
+            .await
+            .expect("connect to the test database");
+        self.databases.lock().expect("not poisoned").push(db);
+        Arc::new(store)
+    }
+}
+
 cem_store_testkit::queue_store_conformance!(
+    PgHarness::from_env(),
+    ignore_unless(cem_postgres),
+    "CEM_TEST_POSTGRES_URL not set"
+);
+
+cem_store_testkit::org_store_conformance!(
     PgHarness::from_env(),
     ignore_unless(cem_postgres),
     "CEM_TEST_POSTGRES_URL not set"

@@ -1,7 +1,7 @@
 //! # cem-store-sqlite
 //!
-//! The embedded storage adapter: [`SqliteStore`] implements cem-core's [`QueueEventStore`] on
-//! one SQLite file in WAL mode, so a single server needs no database service. Several stores
+//! The embedded storage adapter: [`SqliteStore`] implements cem-core's [`QueueEventStore`] and
+//! [`OrgStore`](cem_core::OrgStore) on one SQLite file in WAL mode, so a single server needs no database service. Several stores
 //! (pools, processes) may open the same file; the concurrency contract holds across them.
 //!
 //! - Each event is a row of `queue_events`; `UNIQUE (branch, version)` is the
@@ -39,6 +39,8 @@
 //! # Ok(())
 //! # }
 //! ```
+
+mod org;
 
 use std::str::FromStr;
 use std::time::{Duration, Instant};

@@ -4,9 +4,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use cem_core::QueueEventStore;
+use cem_core::{OrgStore, QueueEventStore};
 use cem_store_sqlite::SqliteStore;
-use cem_store_testkit::Harness;
+use cem_store_testkit::{Harness, OrgHarness};
 use tempfile::TempDir;
 
 /// Files in one temporary directory, removed when the test's harness is dropped.
@@ -40,3 +40,15 @@ impl Harness for SqliteHarness {
 }
 
 cem_store_testkit::queue_store_conformance!(Ok::<_, String>(SqliteHarness::new()));
+
+#[async_trait]
+impl OrgHarness for SqliteHarness {
+    async fn open_org(&self) -> Arc<dyn OrgStore> {
+        let n = self.files.fetch_add(1, Ordering::Relaxed);
+        let path = self.dir.path().join(format!("org-{n}.db"));
+        let path = path.to_str().expect("a UTF-8 temporary path");
+        Arc::new(SqliteStore::open(path).await.expect("open the SQLite file"))
+    }
+}
+
+cem_store_testkit::org_store_conformance!(Ok::<_, String>(SqliteHarness::new()));

@@ -1,11 +1,13 @@
 //! # cem-store-testkit
 //!
-//! The conformance suite every [`QueueEventStore`] adapter runs. Each case is a plain
-//! `async fn(&dyn Harness)` in [`cases`]; [`queue_store_conformance!`] emits one test per case,
-//! so an adapter's test file is one line:
+//! The conformance suites every store adapter runs: [`QueueEventStore`] cases in [`cases`],
+//! each a plain `async fn(&dyn Harness)`, and [`OrgStore`] cases in [`org_cases`], each an
+//! `async fn(&dyn OrgHarness)`. [`queue_store_conformance!`] and [`org_store_conformance!`]
+//! emit one test per case, so an adapter's test file is a line per suite:
 //!
 //! ```ignore
 //! cem_store_testkit::queue_store_conformance!(Ok::<_, String>(MyHarness::new()));
+//! cem_store_testkit::org_store_conformance!(Ok::<_, String>(MyHarness::new()));
 //! ```
 //!
 //! The expression gives `Result<impl Harness, String>`. A backend that needs a service can add
@@ -18,9 +20,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use cem_core::QueueEventStore;
+use cem_core::{OrgStore, QueueEventStore};
 
 pub mod cases;
+pub mod org_cases;
 
 /// Opens stores for the cases.
 #[async_trait]
@@ -28,6 +31,13 @@ pub trait Harness: Send + Sync + 'static {
     /// `handles` handles onto one fresh, empty store: separate pools or connections where the
     /// backend has them, as separate server instances would hold.
     async fn open(&self, handles: usize) -> Vec<Arc<dyn QueueEventStore>>;
+}
+
+/// Opens organization stores for the cases.
+#[async_trait]
+pub trait OrgHarness: Send + Sync + 'static {
+    /// A fresh, empty store.
+    async fn open_org(&self) -> Arc<dyn OrgStore>;
 }
 
 /// A harness for stores that live in one handle (in memory): every handle is the same store.
@@ -58,6 +68,17 @@ where
     }
 }
 
+#[async_trait]
+impl<F, S> OrgHarness for SharedHarness<F>
+where
+    F: Fn() -> S + Send + Sync + 'static,
+    S: OrgStore,
+{
+    async fn open_org(&self) -> Arc<dyn OrgStore> {
+        Arc::new((self.0)())
+    }
+}
+
 /// Emits one `#[tokio::test]` per conformance case for the harness expression given, of type
 /// `Result<impl Harness, String>`.
 #[macro_export]
@@ -66,7 +87,7 @@ macro_rules! queue_store_conformance {
         $crate::queue_store_conformance!($harness, ignore_unless(all()), "");
     };
     ($harness:expr, ignore_unless($cfg:meta), $reason:literal) => {
-        $crate::queue_store_conformance!(@cases $harness, $cfg, $reason;
+        $crate::queue_store_conformance!(@cases $harness, $cfg, $reason, cases;
             appends_and_reads_back,
             unknown_streams_read_empty,
             a_stale_expected_version_conflicts_and_appends_nothing,
@@ -80,7 +101,7 @@ macro_rules! queue_store_conformance {
             a_reloaded_branch_equals_the_branch_before,
         );
     };
-    (@cases $harness:expr, $cfg:meta, $reason:literal; $($case:ident),+ $(,)?) => {
+    (@cases $harness:expr, $cfg:meta, $reason:literal, $module:ident; $($case:ident),+ $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             #[cfg_attr(not($cfg), ignore = $reason)]
@@ -89,8 +110,27 @@ macro_rules! queue_store_conformance {
                     Ok(h) => h,
                     Err(reason) => panic!("no store to test: {}", reason),
                 };
-                $crate::cases::$case(&harness).await;
+                $crate::$module::$case(&harness).await;
             }
         )+
+    };
+}
+
+/// Emits one `#[tokio::test]` per [`OrgStore`] conformance case for the harness expression
+/// given, of type `Result<impl OrgHarness, String>`; the same forms as
+/// [`queue_store_conformance!`].
+#[macro_export]
+macro_rules! org_store_conformance {
+    ($harness:expr) => {
+        $crate::org_store_conformance!($harness, ignore_unless(all()), "");
+    };
+    ($harness:expr, ignore_unless($cfg:meta), $reason:literal) => {
+        $crate::queue_store_conformance!(@cases $harness, $cfg, $reason, org_cases;
+            records_round_trip_in_put_order,
+            unknown_records_and_owners_are_not_found,
+            unique_keys_conflict,
+            records_never_change_owner,
+            concurrent_puts_of_one_key_have_one_winner,
+        );
     };
 }

@@ -1,0 +1,313 @@
+//! [`OrgStore`] for [`PgStore`]: one table per kind of record (migration 0002, tables `cem_*`), each
+//! record a JSON document next to its id, owner and unique key.
+
+use async_trait::async_trait;
+use cem_core::org_store::keys;
+use cem_core::{
+    Agent, AgentId, Branch, BranchId, ClassId, Counter, CounterId, OrgStore, Organization,
+    OrganizationId, PriorityClass, Service, ServiceId, StoreError, User, UserId,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::PgPool;
+use sqlx::error::ErrorKind;
+use uuid::Uuid;
+
+use crate::PgStore;
+use crate::error::map_sqlx;
+
+/// A table of records and what its rows are called in errors.
+#[derive(Clone, Copy)]
+struct Table {
+    name: &'static str,
+    what: &'static str,
+}
+
+const ORGANIZATIONS: Table = Table {
+    name: "cem_organizations",
+    what: "organization",
+};
+const CLASSES: Table = Table {
+    name: "cem_priority_classes",
+    what: "class",
+};
+const BRANCHES: Table = Table {
+    name: "cem_branches",
+    what: "branch",
+};
+const SERVICES: Table = Table {
+    name: "cem_services",
+    what: "service",
+};
+const COUNTERS: Table = Table {
+    name: "cem_counters",
+    what: "counter",
+};
+const AGENTS: Table = Table {
+    name: "cem_agents",
+    what: "agent",
+};
+const USERS: Table = Table {
+    name: "cem_users",
+    what: "user",
+};
+
+impl Table {
+    /// Creates or replaces the record `id` of `owner`, in one statement.
+    async fn put<T: Serialize>(
+        self,
+        pool: &PgPool,
+        id: Uuid,
+        owner: Uuid,
+        key: Option<String>,
+        record: &T,
+    ) -> Result<(), StoreError> {
+        let doc = serde_json::to_string(record).map_err(backend)?;
+        let sql = format!(
+            "INSERT INTO {t} (id, owner, key, doc) VALUES ($1, $2, $3, $4::jsonb) \
+             ON CONFLICT (id) DO UPDATE SET key = excluded.key, doc = excluded.doc \
+             WHERE {t}.owner = excluded.owner",
+            t = self.name
+        );
+        let done = sqlx::query(&sql)
+            .bind(id)
+            .bind(owner)
+            .bind(key)
+            .bind(doc)
+            .execute(pool)
+            .await
+            .map_err(|e| self.map_put(e, owner))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict {
+                what: format!("{} {id} belongs to another owner", self.what),
+            });
+        }
+        Ok(())
+    }
+
+    fn map_put(self, error: sqlx::Error, owner: Uuid) -> StoreError {
+        match &error {
+            sqlx::Error::Database(db) if db.kind() == ErrorKind::ForeignKeyViolation => {
+                StoreError::NotFound {
+                    what: format!("owner {owner} of a {}", self.what),
+                }
+            }
+            _ => map_sqlx(error),
+        }
+    }
+
+    async fn get<T: DeserializeOwned>(self, pool: &PgPool, id: Uuid) -> Result<T, StoreError> {
+        let sql = format!("SELECT doc::text FROM {} WHERE id = $1", self.name);
+        let doc: Option<String> = sqlx::query_scalar(&sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(map_sqlx)?;
+        match doc {
+            Some(doc) => decode(&doc),
+            None => Err(self.not_found(id)),
+        }
+    }
+
+    async fn get_by_key<T: DeserializeOwned>(
+        self,
+        pool: &PgPool,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let sql = format!("SELECT doc::text FROM {} WHERE key = $1", self.name);
+        let doc: Option<String> = sqlx::query_scalar(&sql)
+            .bind(key)
+            .fetch_optional(pool)
+            .await
+            .map_err(map_sqlx)?;
+        doc.as_deref().map(decode).transpose()
+    }
+
+    /// The records of `owner`, or every record, in the order first put.
+    async fn list<T: DeserializeOwned>(
+        self,
+        pool: &PgPool,
+        owner: Option<Uuid>,
+    ) -> Result<Vec<T>, StoreError> {
+        let docs: Vec<String> = match owner {
+            Some(owner) => {
+                let sql = format!(
+                    "SELECT doc::text FROM {} WHERE owner = $1 ORDER BY seq",
+                    self.name
+                );
+                sqlx::query_scalar(&sql).bind(owner).fetch_all(pool).await
+            }
+            None => {
+                let sql = format!("SELECT doc::text FROM {} ORDER BY seq", self.name);
+                sqlx::query_scalar(&sql).fetch_all(pool).await
+            }
+        }
+        .map_err(map_sqlx)?;
+        docs.iter().map(|d| decode(d)).collect()
+    }
+
+    async fn delete(self, pool: &PgPool, id: Uuid) -> Result<(), StoreError> {
+        let sql = format!("DELETE FROM {} WHERE id = $1", self.name);
+        let done = sqlx::query(&sql)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map_err(map_sqlx)?;
+        if done.rows_affected() == 0 {
+            return Err(self.not_found(id));
+        }
+        Ok(())
+    }
+
+    fn not_found(self, id: Uuid) -> StoreError {
+        StoreError::NotFound {
+            what: format!("{} {id}", self.what),
+        }
+    }
+}
+
+fn decode<T: DeserializeOwned>(doc: &str) -> Result<T, StoreError> {
+    serde_json::from_str(doc).map_err(|e| backend(format!("unreadable record: {e}")))
+}
+
+#[async_trait]
+impl OrgStore for PgStore {
+    async fn put_organization(&self, organization: &Organization) -> Result<(), StoreError> {
+        let id = organization.id.0;
+        ORGANIZATIONS
+            .put(self.pool(), id, id, None, organization)
+            .await
+    }
+
+    async fn organization(&self, id: OrganizationId) -> Result<Organization, StoreError> {
+        ORGANIZATIONS.get(self.pool(), id.0).await
+    }
+
+    async fn organizations(&self) -> Result<Vec<Organization>, StoreError> {
+        ORGANIZATIONS.list(self.pool(), None).await
+    }
+
+    async fn put_class(
+        &self,
+        organization: OrganizationId,
+        class: &PriorityClass,
+    ) -> Result<(), StoreError> {
+        let key = Some(keys::class(class));
+        CLASSES
+            .put(self.pool(), class.id.0, organization.0, key, class)
+            .await
+    }
+
+    async fn classes(
+        &self,
+        organization: OrganizationId,
+    ) -> Result<Vec<PriorityClass>, StoreError> {
+        CLASSES.list(self.pool(), Some(organization.0)).await
+    }
+
+    async fn delete_class(&self, id: ClassId) -> Result<(), StoreError> {
+        CLASSES.delete(self.pool(), id.0).await
+    }
+
+    async fn put_branch(&self, branch: &Branch) -> Result<(), StoreError> {
+        BRANCHES
+            .put(
+                self.pool(),
+                branch.id.0,
+                branch.organization.0,
+                None,
+                branch,
+            )
+            .await
+    }
+
+    async fn branch(&self, id: BranchId) -> Result<Branch, StoreError> {
+        BRANCHES.get(self.pool(), id.0).await
+    }
+
+    async fn branches(&self, organization: OrganizationId) -> Result<Vec<Branch>, StoreError> {
+        BRANCHES.list(self.pool(), Some(organization.0)).await
+    }
+
+    async fn put_service(&self, branch: BranchId, service: &Service) -> Result<(), StoreError> {
+        let key = Some(keys::service(service));
+        SERVICES
+            .put(self.pool(), service.id.0, branch.0, key, service)
+            .await
+    }
+
+    async fn services(&self, branch: BranchId) -> Result<Vec<Service>, StoreError> {
+        SERVICES.list(self.pool(), Some(branch.0)).await
+    }
+
+    async fn delete_service(&self, id: ServiceId) -> Result<(), StoreError> {
+        SERVICES.delete(self.pool(), id.0).await
+    }
+
+    async fn put_counter(&self, branch: BranchId, counter: &Counter) -> Result<(), StoreError> {
+        let key = Some(keys::counter(counter));
+        COUNTERS
+            .put(self.pool(), counter.id.0, branch.0, key, counter)
+            .await
+    }
+
+    async fn counters(&self, branch: BranchId) -> Result<Vec<Counter>, StoreError> {
+        COUNTERS.list(self.pool(), Some(branch.0)).await
+    }
+
+    async fn delete_counter(&self, id: CounterId) -> Result<(), StoreError> {
+        COUNTERS.delete(self.pool(), id.0).await
+    }
+
+    async fn put_agent(&self, agent: &Agent) -> Result<(), StoreError> {
+        AGENTS
+            .put(self.pool(), agent.id.0, agent.organization.0, None, agent)
+            .await
+    }
+
+    async fn agent(&self, id: AgentId) -> Result<Agent, StoreError> {
+        AGENTS.get(self.pool(), id.0).await
+    }
+
+    async fn agents(&self, organization: OrganizationId) -> Result<Vec<Agent>, StoreError> {
+        AGENTS.list(self.pool(), Some(organization.0)).await
+    }
+
+    async fn delete_agent(&self, id: AgentId) -> Result<(), StoreError> {
+        AGENTS.delete(self.pool(), id.0).await
+    }
+
+    async fn put_user(&self, user: &User) -> Result<(), StoreError> {
+        let key = Some(keys::user(user));
+        USERS
+            .put(self.pool(), user.id.0, user.organization.0, key, user)
+            .await
+    }
+
+    async fn user(&self, id: UserId) -> Result<User, StoreError> {
+        USERS.get(self.pool(), id.0).await
+    }
+
+    async fn user_by_login(&self, login: &str) -> Result<User, StoreError> {
+        USERS
+            .get_by_key(self.pool(), &keys::login(login))
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!("user {login:?}"),
+            })
+    }
+
+    async fn users(&self, organization: OrganizationId) -> Result<Vec<User>, StoreError> {
+        USERS.list(self.pool(), Some(organization.0)).await
+    }
+
+    async fn delete_user(&self, id: UserId) -> Result<(), StoreError> {
+        USERS.delete(self.pool(), id.0).await
+    }
+}
+
+fn backend(message: impl ToString) -> StoreError {
+    StoreError::Backend {
+        message: message.to_string(),
+    }
+}
