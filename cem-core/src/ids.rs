@@ -91,6 +91,10 @@ id_type!(
     /// A priority class (for example `vip`, `priority`, `normal`).
     ClassId
 );
+id_type!(
+    /// A device of a branch that signs in with a device token: a kiosk or a display screen.
+    DeviceId
+);
 
 #[cfg(test)]
 mod tests {

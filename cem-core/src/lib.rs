@@ -4,7 +4,8 @@
 //! (organizations, branches, services, counters with work profiles, agents, customers, priority
 //! classes), [localized text](text), [time] (the [`Clock`] port, opening hours, business
 //! days), the domain [event envelope](event), the storage and transport [ports](store)
-//! ([`QueueEventStore`], [`EventBus`], [`OrgStore`](org_store)) and shared [errors](error).
+//! ([`QueueEventStore`], [`EventBus`], [`OrgStore`](org_store), [`AuthStore`](auth_store) for
+//! devices and access tokens) and shared [errors](error).
 //!
 //! This crate does no IO: no runtime, no database, no system clock.
 //!
@@ -17,6 +18,8 @@
 //! assert_eq!(id, ServiceId::from_u128(7));
 //! ```
 
+pub mod audit;
+pub mod auth_store;
 pub mod error;
 pub mod event;
 pub mod ids;
@@ -26,10 +29,13 @@ pub mod store;
 pub mod text;
 pub mod time;
 
+pub use audit::{AuditEntry, AuditStore, RecordedAudit};
+pub use auth_store::{AccessToken, AuthStore, Device, DeviceKind, Subject};
 pub use error::ValidationError;
 pub use event::EventEnvelope;
 pub use ids::{
-    AgentId, BranchId, ClassId, CounterId, CustomerId, OrganizationId, ServiceId, TicketId, UserId,
+    AgentId, BranchId, ClassId, CounterId, CustomerId, DeviceId, OrganizationId, ServiceId,
+    TicketId, UserId,
 };
 pub use org::{
     Agent, Branch, BranchConfig, CallingPolicy, Counter, Customer, Organization, PriorityClass,

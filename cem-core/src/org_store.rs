@@ -176,7 +176,9 @@ pub trait OrgStore: Send + Sync + fmt::Debug + 'static {
     async fn user_by_login(&self, login: &str) -> Result<User, StoreError>;
     /// The users of an organization.
     async fn users(&self, organization: OrganizationId) -> Result<Vec<User>, StoreError>;
-    /// Deletes a user.
+    /// Deletes a user. Their access tokens stay in the [`AuthStore`](crate::AuthStore), as
+    /// the record of past sessions: revoke them first
+    /// ([`AuthStore::revoke_subject`](crate::AuthStore::revoke_subject)).
     async fn delete_user(&self, id: UserId) -> Result<(), StoreError>;
 }
 

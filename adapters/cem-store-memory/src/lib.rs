@@ -17,6 +17,8 @@
 //! # }
 //! ```
 
+mod audit;
+mod auth;
 mod org;
 
 use std::collections::HashMap;
@@ -42,6 +44,8 @@ struct Inner {
     streams: HashMap<BranchId, Vec<usize>>,
     snapshots: HashMap<BranchId, Snapshot>,
     org: org::OrgTables,
+    auth: auth::AuthTables,
+    audit: Vec<cem_core::RecordedAudit>,
 }
 
 impl MemoryStore {

@@ -1,10 +1,11 @@
 //! CEM's PostgreSQL adapter: the queue event store and the event bus across server instances.
 //!
 //! - [`PgStore`] implements [`QueueEventStore`](cem_core::QueueEventStore) on a connection pool. `connect` applies the
-//!   embedded migrations (tables `cem_queue_events`, `cem_queue_snapshots` and the function
-//!   `cem_append_events`). The stream version is guarded by a `UNIQUE (branch, version)` key and
-//!   global positions are handed out under a transaction-scoped advisory lock, so they become
-//!   visible in commit order across any number of pools and processes.
+//!   embedded migrations (tables `cem_queue_events`, `cem_queue_snapshots` and the functions
+//!   `cem_append_events` and `cem_append_batch`). The stream version is guarded by a
+//!   `UNIQUE (branch, version)` key and global positions are handed out under a
+//!   transaction-scoped advisory lock, so they become visible in commit order across any
+//!   number of pools and processes.
 //! - [`PgStore`] also implements [`OrgStore`](cem_core::OrgStore): one table per kind of record
 //!   (`cem_organizations`, `cem_branches`, …), each record a JSONB document beside its id, owner
 //!   (a foreign key) and unique key.
@@ -20,10 +21,13 @@
 //! else is `Backend`.
 //!
 //! # Concurrency and throughput
-//! Appends to all streams of one database commit one at a time (the position lock is held
-//! until the commit is visible). That is the price of the port's promise that a reader never
-//! sees a position appear below one it has seen; it caps appends at about one per commit flush
-//! of the server (hundreds to a few thousand per second), while reads are not affected.
+//! Transactions that append to any stream of one database commit one at a time (the position
+//! lock is held until the commit is visible). That is the price of the port's promise that a
+//! reader never sees a position appear below one it has seen. To keep it from capping appends
+//! at one per commit flush, a store groups the appends its callers make while a transaction is
+//! in flight into the next one (group commit, function `cem_append_batch`): each append keeps
+//! its own version check and its own all-or-nothing outcome, but a batch shares one commit. An
+//! append that finds nothing in flight is written at once, alone. Reads are not affected.
 //!
 //! # Tests
 //! Tests, the conformance suite and the bench run against a real server named by
@@ -52,8 +56,11 @@
 //! # }
 //! ```
 
+mod audit;
+mod auth;
 mod bus;
 mod error;
+mod group;
 mod org;
 mod store;
 pub mod testing;

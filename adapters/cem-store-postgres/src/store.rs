@@ -12,6 +12,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use uuid::Uuid;
 
 use crate::error::{map_migrate, map_sqlx};
+use crate::group::Appender;
 
 /// The schema, embedded at compile time from `migrations/`.
 static MIGRATOR: Migrator = sqlx::migrate!();
@@ -80,9 +81,14 @@ impl PgStoreOptions {
 /// Cloning is cheap and shares the pool. Any number of `PgStore`s, in any number of processes,
 /// may point at one database: the optimistic version check and the order of global positions
 /// hold across all of them.
+///
+/// Appends made at the same time through one store and its clones are written together, in
+/// one transaction per batch (group commit), each keeping its own version check; an append
+/// that finds no other one in progress is written at once.
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    appender: Appender,
 }
 
 impl PgStore {
@@ -121,7 +127,10 @@ impl PgStore {
     /// `Unavailable` or `Backend` when a migration could not be applied.
     pub async fn from_pool(pool: PgPool) -> Result<Self, StoreError> {
         MIGRATOR.run(&pool).await.map_err(map_migrate)?;
-        Ok(Self { pool })
+        Ok(Self {
+            appender: Appender::new(pool.clone()),
+            pool,
+        })
     }
 
     /// The pool underneath (for a [`PgBus`](crate::PgBus), or the embedder's own tables).
@@ -145,7 +154,7 @@ fn limit_to_db(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
 
-fn from_db(n: i64, what: &str) -> Result<u64, StoreError> {
+pub(crate) fn from_db(n: i64, what: &str) -> Result<u64, StoreError> {
     u64::try_from(n).map_err(|_| StoreError::Backend {
         message: format!("negative {what} {n} in cem_queue_events"),
     })
@@ -153,7 +162,7 @@ fn from_db(n: i64, what: &str) -> Result<u64, StoreError> {
 
 /// The instant PostgreSQL will hold for `at`: sqlx sends microseconds since 2000-01-01
 /// (truncated toward that epoch), so the recorded event says what a later read returns.
-fn as_stored(at: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn as_stored(at: DateTime<Utc>) -> DateTime<Utc> {
     let epoch = DateTime::<Utc>::from_timestamp(946_684_800, 0).unwrap_or_default();
     match (at - epoch).num_microseconds() {
         Some(micros) => epoch + TimeDelta::microseconds(micros),
@@ -177,7 +186,7 @@ fn events_from_rows(rows: Vec<EventRow>) -> Result<Vec<RecordedEvent>, StoreErro
     rows.into_iter().map(event_from_row).collect()
 }
 
-fn version_conflict(branch: BranchId, current: u64, expected: u64) -> StoreError {
+pub(crate) fn version_conflict(branch: BranchId, current: u64, expected: u64) -> StoreError {
     StoreError::Conflict {
         what: format!("stream {branch} is at version {current}, not {expected}"),
     }
@@ -210,38 +219,9 @@ impl QueueEventStore for PgStore {
             return Err(version_conflict(branch, current, expected));
         };
 
-        let ats: Vec<DateTime<Utc>> = events.iter().map(|e| e.at).collect();
-        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
-        let payloads: Vec<&serde_json::Value> = events.iter().map(|e| &e.payload).collect();
-        let (first_position, current_version): (Option<i64>, i64) = sqlx::query_as(
-            "SELECT first_position, current_version FROM cem_append_events($1, $2, $3, $4, $5)",
-        )
-        .bind(branch.as_uuid())
-        .bind(expected_db)
-        .bind(&ats)
-        .bind(&kinds)
-        .bind(&payloads)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(map_sqlx)?;
-
-        let Some(first_position) = first_position else {
-            let current = from_db(current_version, "version")?;
-            return Err(version_conflict(branch, current, expected));
-        };
-        let first_position = from_db(first_position, "position")?;
-        Ok(events
-            .iter()
-            .zip(0u64..)
-            .map(|(event, i)| RecordedEvent {
-                branch,
-                version: expected + 1 + i,
-                position: first_position + i,
-                at: as_stored(event.at),
-                kind: event.kind.clone(),
-                payload: event.payload.clone(),
-            })
-            .collect())
+        self.appender
+            .append(branch, expected_db, events.to_vec())
+            .await
     }
 
     async fn read_stream(

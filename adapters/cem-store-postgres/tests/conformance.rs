@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use cem_core::{OrgStore, QueueEventStore};
 use cem_store_postgres::testing::{TestDatabase, admin_url};
 use cem_store_postgres::{PgStore, PgStoreOptions};
-use cem_store_testkit::{Harness, OrgHarness};
+use cem_store_testkit::{AuthHarness, Harness, OrgAuthStore, OrgHarness};
 
 /// Opens handles onto fresh databases; drops them all when the test is over.
 struct PgHarness {
@@ -57,6 +57,20 @@ impl OrgHarness for PgHarness {
     }
 }
 
+#[async_trait]
+impl AuthHarness for PgHarness {
+    async fn open_auth(&self) -> Arc<dyn OrgAuthStore> {
+        let db = TestDatabase::create(&self.admin_url)
+            .await
+            .expect("create a test database");
+        let store = PgStore::connect_with(db.url(), &PgStoreOptions::default().max_connections(8))
+            .await
+            .expect("connect to the test database");
+        self.databases.lock().expect("not poisoned").push(db);
+        Arc::new(store)
+    }
+}
+
 cem_store_testkit::queue_store_conformance!(
     PgHarness::from_env(),
     ignore_unless(cem_postgres),
@@ -64,6 +78,12 @@ cem_store_testkit::queue_store_conformance!(
 );
 
 cem_store_testkit::org_store_conformance!(
+    PgHarness::from_env(),
+    ignore_unless(cem_postgres),
+    "CEM_TEST_POSTGRES_URL not set"
+);
+
+cem_store_testkit::auth_store_conformance!(
     PgHarness::from_env(),
     ignore_unless(cem_postgres),
     "CEM_TEST_POSTGRES_URL not set"

@@ -91,7 +91,18 @@ async fn migrations_run_twice_and_concurrently() {
         .fetch_one(again.pool())
         .await
         .unwrap();
-    assert_eq!(applied, 1, "each migration is applied once");
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .unwrap()
+        .filter(|entry| {
+            let path = entry.as_ref().unwrap().path();
+            path.extension().is_some_and(|ext| ext == "sql")
+        })
+        .count();
+    assert_eq!(
+        applied,
+        i64::try_from(migrations).unwrap(),
+        "each migration is applied once"
+    );
     again.close().await;
     db.drop_database().await.unwrap();
 }
@@ -494,5 +505,416 @@ async fn instants_keep_microseconds_and_payloads_their_values() {
     assert_eq!(read[0].at.timestamp_subsec_nanos(), 123_456_000);
     assert_eq!(read[0].payload, written[0].payload);
     s.close().await;
+    db.drop_database().await.unwrap();
+}
+
+// Group commit: appends made at the same time through one store share a transaction.
+
+/// The advisory lock every append takes (`b"CEMQUEUE"` as a big-endian integer).
+const POSITION_LOCK: i64 = 4_847_365_585_652_503_877;
+
+/// A connection to the test database that holds the position lock, so the store's writer
+/// stalls on its current batch while the test lines up the next one.
+struct LockHolder {
+    conn: sqlx::PgConnection,
+}
+
+impl LockHolder {
+    async fn take(db: &TestDatabase) -> Self {
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(db.url())
+            .await
+            .unwrap();
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(POSITION_LOCK)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        Self { conn }
+    }
+
+    /// Waits until a backend other than `except` waits for the lock, and returns its pid.
+    async fn waiter(&mut self, except: Option<i32>) -> i32 {
+        let wait = async {
+            loop {
+                let pid: Option<i32> = sqlx::query_scalar(
+                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted \
+                     AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+                     AND pid IS DISTINCT FROM $1 LIMIT 1",
+                )
+                .bind(except)
+                .fetch_optional(&mut self.conn)
+                .await
+                .unwrap();
+                if let Some(pid) = pid {
+                    return pid;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        timeout(WAIT, wait)
+            .await
+            .expect("an append waits for the lock")
+    }
+
+    async fn terminate(&mut self, pid: i32) {
+        let (done,): (bool,) = sqlx::query_as("SELECT pg_terminate_backend($1)")
+            .bind(pid)
+            .fetch_one(&mut self.conn)
+            .await
+            .unwrap();
+        assert!(done, "backend {pid} terminated");
+    }
+
+    async fn release(&mut self) {
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(POSITION_LOCK)
+            .execute(&mut self.conn)
+            .await
+            .unwrap();
+    }
+}
+
+/// Starts an append that becomes the writer's current batch and stalls on the held lock.
+async fn stalled_append(
+    s: &PgStore,
+    lock: &mut LockHolder,
+) -> (
+    tokio::task::JoinHandle<Result<Vec<RecordedEvent>, StoreError>>,
+    i32,
+) {
+    let blocker = {
+        let s = s.clone();
+        tokio::spawn(async move {
+            s.append(BranchId::from_u128(999), 0, &events(1, "blocker"))
+                .await
+        })
+    };
+    let pid = lock.waiter(None).await;
+    (blocker, pid)
+}
+
+/// `s.append` of `n` events tagged `tag`, owning them.
+async fn append(
+    s: &PgStore,
+    branch: BranchId,
+    expected: u64,
+    n: usize,
+    tag: &str,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    s.append(branch, expected, &events(n, tag)).await
+}
+
+fn tag_of(event: &RecordedEvent) -> &str {
+    event.payload["tag"].as_str().expect("a tag")
+}
+
+/// Members of one batch behave as sequential appends in queue order: a later append to the
+/// same stream sees the version an earlier one left, a stale one conflicts alone, and the
+/// whole batch is one transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(cem_postgres), ignore = "CEM_TEST_POSTGRES_URL not set")]
+async fn one_batch_behaves_as_sequential_appends() {
+    let db = fresh_database().await;
+    let s = store(&db, 4).await;
+    let mut lock = LockHolder::take(&db).await;
+    let (blocker, _) = stalled_append(&s, &mut lock).await;
+
+    let (x, y) = (BranchId::from_u128(1), BranchId::from_u128(2));
+    // A biased `join!` polls its futures in order, so they are queued in this order before the lock is
+    // released: all of them wait for the blocker's batch and form the next one.
+    let (a, b, c, d, e, ()) = tokio::join!(
+        biased;
+        append(&s, x, 0, 2, "a"),
+        append(&s, x, 2, 1, "b"),
+        append(&s, x, 2, 1, "c"),
+        append(&s, y, 0, 1, "d"),
+        append(&s, x, 3, 1, "e"),
+        lock.release(),
+    );
+    assert_eq!(blocker.await.unwrap().unwrap()[0].position, 1);
+    let a = a.unwrap();
+    assert_eq!(
+        a.iter()
+            .map(|e| (e.version, e.position))
+            .collect::<Vec<_>>(),
+        [(1, 2), (2, 3)]
+    );
+    let b = b.unwrap();
+    assert_eq!((b[0].version, b[0].position), (3, 4));
+    match c {
+        Err(StoreError::Conflict { what }) => assert!(what.contains("version 3"), "{what}"),
+        other => panic!("c is stale after b: {other:?}"),
+    }
+    let d = d.unwrap();
+    assert_eq!((d[0].branch, d[0].version, d[0].position), (y, 1, 5));
+    let e = e.unwrap();
+    assert_eq!((e[0].version, e[0].position), (4, 6));
+    for (recorded, tag) in [(&a, "a"), (&b, "b"), (&d, "d"), (&e, "e")] {
+        assert!(recorded.iter().all(|event| tag_of(event) == tag));
+    }
+
+    let all = s.read_all_after(0).await.unwrap();
+    let mut expected: Vec<RecordedEvent> = Vec::new();
+    for recorded in [&a, &b, &d, &e] {
+        expected.extend(recorded.iter().cloned());
+    }
+    assert_eq!(
+        all[1..],
+        expected[..],
+        "what the callers got is what is stored"
+    );
+    // One transaction wrote the whole batch.
+    let (transactions,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(DISTINCT xmin::text) FROM cem_queue_events WHERE position > 1",
+    )
+    .fetch_one(s.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        transactions, 1,
+        "the five appends were written as one batch"
+    );
+    s.close().await;
+    db.drop_database().await.unwrap();
+}
+
+/// A member whose data the server refuses (PostgreSQL cannot store `\u0000` in JSONB) fails
+/// the batch's statement; it alone gets the error, the others are appended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(cem_postgres), ignore = "CEM_TEST_POSTGRES_URL not set")]
+async fn a_member_the_server_refuses_fails_alone() {
+    let db = fresh_database().await;
+    let s = store(&db, 4).await;
+    let mut lock = LockHolder::take(&db).await;
+    let (blocker, _) = stalled_append(&s, &mut lock).await;
+
+    let (x, y) = (BranchId::from_u128(1), BranchId::from_u128(2));
+    let poison = [NewEvent {
+        at: t0(),
+        kind: "test_event".to_owned(),
+        payload: json!({ "type": "test_event", "tag": "nul\u{0}" }),
+    }];
+    let (a, bad, b, ()) = tokio::join!(
+        biased;
+        append(&s, x, 0, 1, "a"),
+        s.append(y, 0, &poison),
+        append(&s, x, 1, 1, "b"),
+        lock.release(),
+    );
+    blocker.await.unwrap().unwrap();
+    assert!(matches!(bad, Err(StoreError::Backend { .. })), "{bad:?}");
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!((tag_of(&a[0]), a[0].version), ("a", 1));
+    assert_eq!((tag_of(&b[0]), b[0].version), ("b", 2));
+    assert_eq!(s.stream_version(y).await.unwrap(), 0);
+    let all = s.read_all_after(0).await.unwrap();
+    assert_eq!(
+        all.iter().map(|e| e.position).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(all[1..], [a[0].clone(), b[0].clone()]);
+    s.close().await;
+    db.drop_database().await.unwrap();
+}
+
+/// A batch whose connection is lost fails every member with `Unavailable`, nothing of it is
+/// stored, and the store goes on appending afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(cem_postgres), ignore = "CEM_TEST_POSTGRES_URL not set")]
+async fn a_batch_that_loses_its_connection_fails_every_member() {
+    let db = fresh_database().await;
+    let s = store(&db, 4).await;
+    let mut lock = LockHolder::take(&db).await;
+    let (blocker, blocker_pid) = stalled_append(&s, &mut lock).await;
+
+    let (x, y) = (BranchId::from_u128(1), BranchId::from_u128(2));
+    let cut = async {
+        // The blocker's connection goes first; then the batch of the three below, once it
+        // waits for the lock in turn.
+        lock.terminate(blocker_pid).await;
+        let pid = lock.waiter(Some(blocker_pid)).await;
+        lock.terminate(pid).await;
+        lock.release().await;
+    };
+    let (a, b, c, ()) = tokio::join!(
+        biased;
+        append(&s, x, 0, 2, "a"),
+        append(&s, x, 2, 1, "b"),
+        append(&s, y, 0, 1, "c"),
+        cut,
+    );
+    for outcome in [blocker.await.unwrap(), a, b, c] {
+        assert!(
+            matches!(outcome, Err(StoreError::Unavailable { .. })),
+            "{outcome:?}"
+        );
+    }
+    assert!(
+        s.read_all_after(0).await.unwrap().is_empty(),
+        "nothing stored"
+    );
+
+    let after = append(&s, x, 0, 1, "after").await.unwrap();
+    assert_eq!((after[0].version, after[0].position), (1, 1));
+    s.close().await;
+    db.drop_database().await.unwrap();
+}
+
+/// Sixteen callers on one store (clones share its queue), started together round after round:
+/// callers on their own stream with the right version succeed, callers with a stale version
+/// get `Conflict` (and only they), of several racing for one version exactly one wins, each
+/// caller gets back its own events, and the history has no holes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(not(cem_postgres), ignore = "CEM_TEST_POSTGRES_URL not set")]
+async fn concurrent_callers_of_one_store_each_get_their_own_outcome() {
+    const TASKS: usize = 16;
+    const ROUNDS: u64 = 15;
+    /// Tasks 0..8 append to their own stream; 8..12 to the streams of tasks 0..4 with a stale
+    /// version; 12..16 race for one version of a stream of their own.
+    const FRESH: usize = 8;
+    const STALE: usize = 12;
+    let db = fresh_database().await;
+    let s = store(&db, 4).await;
+    // Task t appends to stream `stream(t)`: 0..8 their own, 8..12 those of tasks 0..4, and
+    // 12..16 the same stream 12.
+    let stream = |t: usize| match t {
+        _ if t < FRESH => t,
+        _ if t < STALE => t - FRESH,
+        _ => STALE,
+    };
+    let branch = |stream: usize| BranchId::from_u128(100 + stream as u128);
+    // Every stream starts with two events, so "one below the current version" is a version.
+    let mut versions = [0u64; STALE + 1];
+    for (i, version) in versions.iter_mut().enumerate() {
+        s.append(branch(i), 0, &events(2, "setup")).await.unwrap();
+        *version = 2;
+    }
+    let mut recorded: Vec<RecordedEvent> = s.read_all_after(0).await.unwrap();
+
+    for round in 0..ROUNDS {
+        let barrier = Arc::new(Barrier::new(TASKS));
+        let tasks: Vec<_> = (0..TASKS)
+            .map(|t| {
+                let (s, barrier) = (s.clone(), barrier.clone());
+                let (branch, tag) = (branch(stream(t)), format!("r{round}-t{t}"));
+                let n = 1 + (t + round as usize) % 3;
+                let current = versions[stream(t)];
+                let expected = if (FRESH..STALE).contains(&t) {
+                    current - 1
+                } else {
+                    current
+                };
+                tokio::spawn(async move {
+                    let written = events(n, &tag);
+                    barrier.wait().await;
+                    let outcome = s.append(branch, expected, &written).await;
+                    (t, branch, expected, written, outcome)
+                })
+            })
+            .collect();
+        let mut winners = 0;
+        for task in tasks {
+            let (t, branch, expected, written, outcome) = task.await.expect("task ran");
+            match outcome {
+                Ok(got) => {
+                    assert!(
+                        !(FRESH..STALE).contains(&t),
+                        "round {round}: stale task {t} won"
+                    );
+                    assert_eq!(got.len(), written.len());
+                    for (i, (event, new)) in got.iter().zip(&written).enumerate() {
+                        // Its own events, in its own stream, at the versions it asked for.
+                        assert_eq!(event.branch, branch);
+                        assert_eq!(event.version, expected + 1 + i as u64);
+                        assert_eq!(event.payload, new.payload);
+                        assert_eq!(event.position, got[0].position + i as u64);
+                    }
+                    versions[stream(t)] = expected + written.len() as u64;
+                    if t >= STALE {
+                        winners += 1;
+                    }
+                    recorded.extend(got);
+                }
+                Err(StoreError::Conflict { .. }) => {
+                    assert!(t >= FRESH, "round {round}: task {t} had the right version");
+                }
+                Err(other) => panic!("round {round}, task {t}: {other:?}"),
+            }
+        }
+        assert_eq!(winners, 1, "round {round}: one of the racers wins");
+    }
+
+    // The history is exactly what the callers were told, with no holes.
+    recorded.sort_by_key(|e| e.position);
+    let all = s.read_all_after(0).await.unwrap();
+    assert_eq!(
+        all.iter().map(|e| e.position).collect::<Vec<_>>(),
+        (1..=all.len() as u64).collect::<Vec<_>>()
+    );
+    assert_eq!(all, recorded);
+    for (i, version) in versions.iter().enumerate() {
+        let read = s.read_stream(branch(i), 0, 10_000).await.unwrap();
+        assert_eq!(
+            read.iter().map(|e| e.version).collect::<Vec<_>>(),
+            (1..=*version).collect::<Vec<_>>()
+        );
+    }
+    s.close().await;
+    db.drop_database().await.unwrap();
+}
+
+/// A caller that gives up while its append waits in the queue does not disturb the others,
+/// and its append is left out; dropping every handle of a store leaves nothing running: its
+/// connections close once the last batch is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(cem_postgres), ignore = "CEM_TEST_POSTGRES_URL not set")]
+async fn callers_that_give_up_and_dropped_stores_leave_nothing_behind() {
+    let db = fresh_database().await;
+    let s = store(&db, 4).await;
+    let mut lock = LockHolder::take(&db).await;
+    let (blocker, _) = stalled_append(&s, &mut lock).await;
+
+    let x = BranchId::from_u128(1);
+    let give_up = async {
+        // Queued behind the blocker's batch, then dropped: a caller's timeout.
+        tokio::select! {
+            biased;
+            outcome = append(&s, x, 0, 1, "gave up") => panic!("answered early: {outcome:?}"),
+            () = std::future::ready(()) => {}
+        }
+        lock.release().await;
+    };
+    let (stays, ()) = tokio::join!(
+        biased;
+        append(&s, x, 0, 1, "stays"),
+        give_up,
+    );
+    blocker.await.unwrap().unwrap();
+    let stays = stays.unwrap();
+    assert_eq!((tag_of(&stays[0]), stays[0].version), ("stays", 1));
+    assert_eq!(s.read_stream(x, 0, 10).await.unwrap(), stays);
+
+    drop(s);
+    drop(lock);
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url().unwrap())
+        .await
+        .unwrap();
+    let closed = async {
+        loop {
+            let (open,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = $1")
+                    .bind(db.name())
+                    .fetch_one(&mut admin)
+                    .await
+                    .unwrap();
+            if open == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    timeout(WAIT, closed)
+        .await
+        .expect("the store's connections close once it is dropped");
     db.drop_database().await.unwrap();
 }

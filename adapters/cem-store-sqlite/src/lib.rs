@@ -40,6 +40,8 @@
 //! # }
 //! ```
 
+mod audit;
+mod auth;
 mod org;
 
 use std::str::FromStr;

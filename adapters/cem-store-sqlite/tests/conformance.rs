@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use cem_core::{OrgStore, QueueEventStore};
 use cem_store_sqlite::SqliteStore;
-use cem_store_testkit::{Harness, OrgHarness};
+use cem_store_testkit::{AuthHarness, Harness, OrgAuthStore, OrgHarness};
 use tempfile::TempDir;
 
 /// Files in one temporary directory, removed when the test's harness is dropped.
@@ -52,3 +52,15 @@ impl OrgHarness for SqliteHarness {
 }
 
 cem_store_testkit::org_store_conformance!(Ok::<_, String>(SqliteHarness::new()));
+
+#[async_trait]
+impl AuthHarness for SqliteHarness {
+    async fn open_auth(&self) -> Arc<dyn OrgAuthStore> {
+        let n = self.files.fetch_add(1, Ordering::Relaxed);
+        let path = self.dir.path().join(format!("auth-{n}.db"));
+        let path = path.to_str().expect("a UTF-8 temporary path");
+        Arc::new(SqliteStore::open(path).await.expect("open the SQLite file"))
+    }
+}
+
+cem_store_testkit::auth_store_conformance!(Ok::<_, String>(SqliteHarness::new()));

@@ -1,13 +1,16 @@
 //! # cem-store-testkit
 //!
 //! The conformance suites every store adapter runs: [`QueueEventStore`] cases in [`cases`],
-//! each a plain `async fn(&dyn Harness)`, and [`OrgStore`] cases in [`org_cases`], each an
-//! `async fn(&dyn OrgHarness)`. [`queue_store_conformance!`] and [`org_store_conformance!`]
-//! emit one test per case, so an adapter's test file is a line per suite:
+//! each a plain `async fn(&dyn Harness)`, [`OrgStore`] cases in [`org_cases`], each an
+//! `async fn(&dyn OrgHarness)`, and [`AuthStore`] cases in [`auth_cases`], each an
+//! `async fn(&dyn AuthHarness)`. [`queue_store_conformance!`], [`org_store_conformance!`] and
+//! [`auth_store_conformance!`] emit one test per case, so an adapter's test file is a line per
+//! suite:
 //!
 //! ```ignore
 //! cem_store_testkit::queue_store_conformance!(Ok::<_, String>(MyHarness::new()));
 //! cem_store_testkit::org_store_conformance!(Ok::<_, String>(MyHarness::new()));
+//! cem_store_testkit::auth_store_conformance!(Ok::<_, String>(MyHarness::new()));
 //! ```
 //!
 //! The expression gives `Result<impl Harness, String>`. A backend that needs a service can add
@@ -20,8 +23,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use cem_core::{OrgStore, QueueEventStore};
+use cem_core::{AuditStore, AuthStore, OrgStore, QueueEventStore};
 
+pub mod auth_cases;
 pub mod cases;
 pub mod org_cases;
 
@@ -38,6 +42,20 @@ pub trait Harness: Send + Sync + 'static {
 pub trait OrgHarness: Send + Sync + 'static {
     /// A fresh, empty store.
     async fn open_org(&self) -> Arc<dyn OrgStore>;
+}
+
+/// A store holding both the organization tables and the authentication tables, as the
+/// [`auth_cases`] need: a device's branch and a token's subject are organization records; the
+/// audit log of administrative changes lives beside them.
+pub trait OrgAuthStore: OrgStore + AuthStore + AuditStore {}
+
+impl<T: OrgStore + AuthStore + AuditStore> OrgAuthStore for T {}
+
+/// Opens authentication stores for the cases.
+#[async_trait]
+pub trait AuthHarness: Send + Sync + 'static {
+    /// A fresh, empty store.
+    async fn open_auth(&self) -> Arc<dyn OrgAuthStore>;
 }
 
 /// A harness for stores that live in one handle (in memory): every handle is the same store.
@@ -75,6 +93,17 @@ where
     S: OrgStore,
 {
     async fn open_org(&self) -> Arc<dyn OrgStore> {
+        Arc::new((self.0)())
+    }
+}
+
+#[async_trait]
+impl<F, S> AuthHarness for SharedHarness<F>
+where
+    F: Fn() -> S + Send + Sync + 'static,
+    S: OrgStore + AuthStore + AuditStore,
+{
+    async fn open_auth(&self) -> Arc<dyn OrgAuthStore> {
         Arc::new((self.0)())
     }
 }
@@ -131,6 +160,31 @@ macro_rules! org_store_conformance {
             unique_keys_conflict,
             records_never_change_owner,
             concurrent_puts_of_one_key_have_one_winner,
+        );
+    };
+}
+
+/// Emits one `#[tokio::test]` per [`AuthStore`] conformance case for the harness expression
+/// given, of type `Result<impl AuthHarness, String>`; the same forms as
+/// [`queue_store_conformance!`].
+#[macro_export]
+macro_rules! auth_store_conformance {
+    ($harness:expr) => {
+        $crate::auth_store_conformance!($harness, ignore_unless(all()), "");
+    };
+    ($harness:expr, ignore_unless($cfg:meta), $reason:literal) => {
+        $crate::queue_store_conformance!(@cases $harness, $cfg, $reason, auth_cases;
+            devices_and_tokens_round_trip,
+            unknown_devices_and_tokens_are_not_found,
+            owners_must_exist_and_devices_never_move,
+            a_taken_digest_conflicts,
+            revoking_a_token_keeps_the_first_instant,
+            revoking_a_subject_revokes_its_live_tokens_only,
+            deleting_a_device_deletes_its_tokens,
+            concurrent_inserts_of_one_digest_have_one_winner,
+            revoking_a_subject_during_inserts_misses_no_earlier_token,
+            deleting_a_device_during_inserts_leaves_no_token,
+            the_audit_log_pages_newest_first_per_organization,
         );
     };
 }
