@@ -1,8 +1,14 @@
 //! The CEM reference server.
 //!
-//! Today it carries the `simulate` command: it reads a scenario file (TOML or JSON), runs the
-//! real scheduler of `cem-queue` in the discrete-event simulator and prints the report as JSON.
-//! The HTTP server (`serve`) is assembled here as the transport and storage adapters arrive.
+//! - `cem` or `cem serve`: the HTTP server (REST API, live updates, metrics) on a SQLite file
+//!   or PostgreSQL, configured by a TOML file and `CEM_*` environment variables; an empty
+//!   database gets the demo organization.
+//! - `cem simulate SCENARIO`: reads a scenario file (TOML or JSON), runs the real scheduler of
+//!   `cem-queue` in the discrete-event simulator and prints the report as JSON.
+
+mod config;
+mod demo;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,11 +22,17 @@ use clap::{Parser, Subcommand};
 #[command(name = "cem", version, about = "CEM reference server")]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve the API (the default): configuration from `--config`, then `CEM_*` variables.
+    Serve {
+        /// A TOML configuration file.
+        #[arg(long, env = "CEM_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Simulate a branch: read a scenario (TOML, or JSON by extension) and print the report as JSON.
     Simulate {
         /// The scenario file.
@@ -48,7 +60,15 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
+    match cli.command.unwrap_or(Command::Serve { config: None }) {
+        Command::Serve { config } => {
+            let config = config::Config::load(config.as_deref())?;
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the runtime")?
+                .block_on(serve::serve(config))
+        }
         Command::Simulate {
             scenario,
             seed,

@@ -1,0 +1,244 @@
+//! # cem-http
+//!
+//! CEM's HTTP transport on axum: the versioned JSON REST API (`/api/v1`), live branch updates
+//! over server-sent events, users' and devices' bearer tokens with roles, the audit log of
+//! administrative changes, health and readiness, Prometheus metrics, and the OpenAPI 3
+//! document generated from the handlers (`/api/v1/openapi.json`).
+//!
+//! The crate only translates: rules of the queue live in `cem-queue`, storage behind the ports
+//! of `cem-core`. [`router`] builds the whole application from an [`AppState`], which a server
+//! assembles from its stores ([`Stores`]), a clock and [`HttpSettings`].
+//!
+//! # Roles
+//! Every endpoint declares the roles that may call it in [`ENDPOINTS`]; one middleware enforces
+//! the table for every route: a call without a token is the public (401 where the public may
+//! not go), a role not listed gets 403, and a branch of another organization is 404 whatever
+//! the role, so no one learns of another organization's data. Managers, agents and devices
+//! reach only their own branches. Public calls are rate limited per client address.
+//!
+//! # Errors
+//! Every error is a problem document ([`Problem`], `application/problem+json`) with a stable
+//! `code`.
+
+mod audit;
+mod auth;
+mod error;
+mod live;
+mod ops;
+mod org;
+mod queue;
+mod state;
+
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+pub use audit::AuditQuery;
+pub use auth::{
+    ApiRole, ENDPOINTS, Endpoint, LoginRequest, Me, Principal, TokenResponse, hash_password,
+    verify_password,
+};
+pub use error::{ApiError, Problem};
+pub use live::LiveQuery;
+pub use org::{DeviceToken, NewDevice, UserRequest, UserView};
+pub use queue::{
+    BranchStatus, CounterActionRequest, CounterState, IssueRequest, RecentCall, ResumeRequest,
+    ServiceStatus, TicketView, TransferRequest,
+};
+pub use state::{AppState, HttpSettings, Stores, SystemClock};
+
+/// The OpenAPI document of the API.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(title = "CEM API", description = "Customer experience management: queue, organization, live updates."),
+    paths(
+        ops::health, ops::ready, ops::metrics_text, openapi,
+        auth::login, auth::logout, auth::whoami,
+        org::organization, org::classes, org::put_class, org::delete_class,
+        org::branches, org::branch, org::put_branch,
+        org::put_service, org::delete_service, org::put_counter, org::delete_counter,
+        org::devices, org::add_device, org::delete_device,
+        org::agents, org::put_agent, org::delete_agent,
+        org::users, org::put_user, org::delete_user,
+        audit::audit,
+        queue::status, queue::issue, queue::tickets, queue::ticket, queue::cancel,
+        queue::transfer, queue::resume, queue::counters, queue::counter, queue::counter_action,
+        live::events,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "queue", description = "Tickets, counters and live status"),
+        (name = "live", description = "Server-sent events"),
+        (name = "organization", description = "Configuration and users"),
+        (name = "auth", description = "Sign-in and tokens"),
+        (name = "operations", description = "Health and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+#[derive(Debug)]
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI document as JSON.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
+    responses((status = 200, body = Object)))]
+async fn openapi() -> Response {
+    static DOC: OnceLock<String> = OnceLock::new();
+    let doc = DOC.get_or_init(|| ApiDoc::openapi().to_json().unwrap_or_default());
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        doc.clone(),
+    )
+        .into_response()
+}
+
+async fn not_found(request: Request) -> ApiError {
+    ApiError::not_found(
+        "no_route",
+        format!("no route {} {}", request.method(), request.uri().path()),
+    )
+}
+
+/// The whole application: every route of [`ENDPOINTS`], with authorization, metrics, request
+/// ids, tracing, body limits, timeouts and CORS.
+pub fn router(state: AppState) -> Router {
+    let settings = state.0.settings.clone();
+    let routes = Router::new()
+        .route("/health", get(ops::health))
+        .route("/ready", get(ops::ready))
+        .route("/metrics", get(ops::metrics_text))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/auth/login", post(auth::login))
+        .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/me", get(auth::whoami))
+        .route("/api/v1/organization", get(org::organization))
+        .route("/api/v1/classes", get(org::classes))
+        .route(
+            "/api/v1/classes/{class}",
+            put(org::put_class).delete(org::delete_class),
+        )
+        .route("/api/v1/branches", get(org::branches))
+        .route(
+            "/api/v1/branches/{branch}",
+            get(org::branch).put(org::put_branch),
+        )
+        .route(
+            "/api/v1/branches/{branch}/services/{service}",
+            put(org::put_service).delete(org::delete_service),
+        )
+        .route(
+            "/api/v1/branches/{branch}/counters/{counter}",
+            get(queue::counter)
+                .put(org::put_counter)
+                .delete(org::delete_counter),
+        )
+        .route(
+            "/api/v1/branches/{branch}/devices",
+            get(org::devices).post(org::add_device),
+        )
+        .route(
+            "/api/v1/branches/{branch}/devices/{device}",
+            axum::routing::delete(org::delete_device),
+        )
+        .route("/api/v1/agents", get(org::agents))
+        .route(
+            "/api/v1/agents/{agent}",
+            put(org::put_agent).delete(org::delete_agent),
+        )
+        .route("/api/v1/users", get(org::users))
+        .route(
+            "/api/v1/users/{user}",
+            put(org::put_user).delete(org::delete_user),
+        )
+        .route("/api/v1/audit", get(audit::audit))
+        .route("/api/v1/branches/{branch}/status", get(queue::status))
+        .route("/api/v1/branches/{branch}/events", get(live::events))
+        .route(
+            "/api/v1/branches/{branch}/tickets",
+            get(queue::tickets).post(queue::issue),
+        )
+        .route(
+            "/api/v1/branches/{branch}/tickets/{ticket}",
+            get(queue::ticket),
+        )
+        .route(
+            "/api/v1/branches/{branch}/tickets/{ticket}/cancel",
+            post(queue::cancel),
+        )
+        .route(
+            "/api/v1/branches/{branch}/tickets/{ticket}/transfer",
+            post(queue::transfer),
+        )
+        .route(
+            "/api/v1/branches/{branch}/tickets/{ticket}/resume",
+            post(queue::resume),
+        )
+        .route("/api/v1/branches/{branch}/counters", get(queue::counters))
+        .route(
+            "/api/v1/branches/{branch}/counters/{counter}/{action}",
+            post(queue::counter_action),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authorize,
+        ))
+        .route_layer(middleware::from_fn(ops::measure))
+        .fallback(not_found)
+        .with_state(state);
+
+    let request_id = HeaderName::from_static("x-request-id");
+    let cors = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([
+            axum::http::header::AUTHORIZATION,
+            axum::http::header::CONTENT_TYPE,
+            HeaderName::from_static("last-event-id"),
+        ])
+        .allow_origin(AllowOrigin::list(
+            settings
+                .cors_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok()),
+        ));
+    routes
+        .layer(RequestBodyLimitLayer::new(settings.body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            settings.request_timeout,
+        ))
+        .layer(cors)
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |request: &Request| {
+                let id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
+            },
+        ))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}

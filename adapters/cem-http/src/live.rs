@@ -1,0 +1,325 @@
+//! Live updates over server-sent events, fed by the event bus and resumable.
+//!
+//! One [`Hub`] per server subscribes to the bus, closes every gap from the store's global
+//! history (so what it passes on is complete and in position order) and projects each event
+//! once: whole for staff, without ticket ids or personal data for everyone else. Each client
+//! stream takes the hub's events for its branch (and ticket or counter, when it asks); the SSE
+//! `id` of each message is the event's global position, so a client that reconnects with
+//! `Last-Event-ID` (or `?after=`) first gets what it missed, read from the store.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use cem_core::{
+    BranchId, CounterId, Delivery, EventBus, QueueEventStore, QueueEventStoreExt, RecordedEvent,
+    TicketId,
+};
+use cem_queue::QueueService;
+use cem_queue::service::decode;
+use futures::Stream;
+use serde::Deserialize;
+use tokio::sync::broadcast;
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::queue::public_event;
+use crate::state::AppState;
+
+/// An event ready to send: both projections, and what clients filter on.
+#[derive(Debug)]
+pub(crate) struct LiveEvent {
+    position: u64,
+    branch: BranchId,
+    ticket: Option<TicketId>,
+    counter: Option<CounterId>,
+    /// The message for staff.
+    staff: String,
+    /// The message for everyone else.
+    public: String,
+}
+
+/// Turns recorded events of one branch into live events, reading the branch's state once.
+async fn project(queue: &QueueService, events: Vec<RecordedEvent>) -> Vec<LiveEvent> {
+    let Some(branch) = events.first().map(|e| e.branch) else {
+        return Vec::new();
+    };
+    let projected = queue
+        .read(branch, |q| {
+            events
+                .iter()
+                .filter_map(|r| {
+                    let event = decode(r).ok()?;
+                    let message = |body: serde_json::Value| {
+                        serde_json::json!({
+                            "position": r.position,
+                            "branch": r.branch,
+                            "version": r.version,
+                            "at": r.at,
+                            "event": body,
+                        })
+                        .to_string()
+                    };
+                    let counter = r
+                        .payload
+                        .get("counter")
+                        .and_then(|c| c.as_str())
+                        .and_then(|c| c.parse().ok());
+                    Some(LiveEvent {
+                        position: r.position,
+                        branch: r.branch,
+                        ticket: event.ticket(),
+                        counter,
+                        staff: message(r.payload.clone()),
+                        public: message(public_event(q, &event)),
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+        .await;
+    // A branch this server does not know (another instance's new branch) has nothing to show.
+    projected.unwrap_or_default()
+}
+
+/// Projects recorded events of any branches, keeping their order.
+async fn project_all(queue: &QueueService, events: Vec<RecordedEvent>) -> Vec<LiveEvent> {
+    let mut out = Vec::with_capacity(events.len());
+    let mut run: Vec<RecordedEvent> = Vec::new();
+    for e in events {
+        if run.last().is_some_and(|l| l.branch != e.branch) {
+            out.extend(project(queue, std::mem::take(&mut run)).await);
+        }
+        run.push(e);
+    }
+    out.extend(project(queue, run).await);
+    out
+}
+
+/// The server's single subscriber to the bus.
+#[derive(Debug)]
+pub(crate) struct Hub {
+    sender: broadcast::Sender<Arc<LiveEvent>>,
+    /// The last position passed on (0 before the first).
+    last: Arc<AtomicU64>,
+}
+
+impl Hub {
+    /// Starts the hub's task; it ends when the bus is gone and the hub is dropped.
+    pub(crate) fn start(
+        store: Arc<dyn QueueEventStore>,
+        bus: Arc<dyn EventBus>,
+        queue: Arc<QueueService>,
+    ) -> Self {
+        let (sender, _) = broadcast::channel(4096);
+        let last = Arc::new(AtomicU64::new(0));
+        let weak = sender.downgrade();
+        let position = Arc::clone(&last);
+        tokio::spawn(async move {
+            loop {
+                let mut subscription = match bus.subscribe().await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "live hub cannot subscribe; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
+                    }
+                };
+                // Whatever was published while (re)subscribing is read from the store.
+                let mut missed = position.load(Ordering::Acquire) > 0;
+                loop {
+                    let Some(sender) = weak.upgrade() else { return };
+                    let last = position.load(Ordering::Acquire);
+                    let batch = if missed {
+                        missed = false;
+                        match store.read_all_after(last).await {
+                            Ok(events) => events,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "live hub cannot catch up; retrying");
+                                missed = true;
+                                tokio::time::sleep(Duration::from_millis(200)).await;
+                                continue;
+                            }
+                        }
+                    } else {
+                        drop(sender);
+                        match subscription.next().await {
+                            None => break,
+                            Some(Delivery::Gap) => {
+                                missed = last > 0;
+                                continue;
+                            }
+                            Some(Delivery::Event(e)) if e.position <= last => continue,
+                            Some(Delivery::Event(e)) if last > 0 && e.position > last + 1 => {
+                                missed = true;
+                                continue;
+                            }
+                            Some(Delivery::Event(e)) => vec![e],
+                        }
+                    };
+                    let Some(sender) = weak.upgrade() else { return };
+                    for live in project_all(&queue, batch.clone()).await {
+                        let _ = sender.send(Arc::new(live));
+                    }
+                    if let Some(e) = batch.last() {
+                        position.store(e.position, Ordering::Release);
+                    }
+                }
+                tracing::warn!("live hub lost the bus; resubscribing");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        });
+        Self { sender, last }
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
+        self.sender.subscribe()
+    }
+
+    /// The last position the hub passed on.
+    pub(crate) fn position(&self) -> u64 {
+        self.last.load(Ordering::Acquire)
+    }
+}
+
+/// What a live client asks for.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct LiveQuery {
+    /// Resume after this global position (the last SSE `id` seen); `Last-Event-ID` wins.
+    pub after: Option<u64>,
+    /// Only events of this ticket.
+    #[param(value_type = Option<String>)]
+    pub ticket: Option<TicketId>,
+    /// Only events at this counter.
+    #[param(value_type = Option<String>)]
+    pub counter: Option<CounterId>,
+}
+
+struct Client {
+    state: AppState,
+    rx: broadcast::Receiver<Arc<LiveEvent>>,
+    backlog: std::collections::VecDeque<Arc<LiveEvent>>,
+    last: u64,
+    branch: BranchId,
+    query: LiveQuery,
+    staff: bool,
+    /// A `reset` message is due: the client must reload the status.
+    reset: bool,
+    stopping: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Client {
+    fn wants(&self, e: &LiveEvent) -> bool {
+        e.branch == self.branch
+            && e.position > self.last
+            && self.query.ticket.is_none_or(|t| e.ticket == Some(t))
+            && self.query.counter.is_none_or(|c| e.counter == Some(c))
+    }
+
+    /// Fills the backlog from the store after `self.last`, or asks for a reset when too much
+    /// was missed.
+    async fn catch_up(&mut self) {
+        let limit = self.state.0.settings.resume_limit;
+        let store = &self.state.0.stores.events;
+        match store.read_all(self.last, limit).await {
+            Ok(events) if events.len() < limit => {
+                let ours: Vec<RecordedEvent> = events
+                    .into_iter()
+                    .filter(|e| e.branch == self.branch)
+                    .collect();
+                let projected = project_all(&self.state.0.queue, ours).await;
+                self.backlog.extend(projected.into_iter().map(Arc::new));
+            }
+            _ => self.reset = true,
+        }
+    }
+
+    async fn next(&mut self) -> Option<Event> {
+        loop {
+            if self.reset {
+                self.reset = false;
+                self.backlog.clear();
+                self.last = self.state.0.hub.position();
+                return Some(Event::default().event("reset").data("{}"));
+            }
+            if let Some(e) = self.backlog.pop_front() {
+                if self.wants(&e) {
+                    self.last = e.position;
+                    return Some(self.message(&e));
+                }
+                continue;
+            }
+            let received = tokio::select! {
+                r = self.rx.recv() => r,
+                _ = self.stopping.wait_for(|stop| *stop) => return None,
+            };
+            match received {
+                Ok(e) => {
+                    if self.wants(&e) {
+                        self.last = e.position;
+                        return Some(self.message(&e));
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => self.catch_up().await,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    fn message(&self, e: &LiveEvent) -> Event {
+        Event::default()
+            .id(e.position.to_string())
+            .event("queue")
+            .data(if self.staff { &e.staff } else { &e.public })
+    }
+}
+
+/// The live event stream of a branch (server-sent events). Each message has the event's global
+/// position as its `id`; reconnect with `Last-Event-ID` to miss nothing. Staff get events
+/// whole; devices and the public get display numbers and counter numbers instead of ids. A
+/// `reset` message means too much was missed: reload the status, then go on.
+#[utoipa::path(get, path = "/api/v1/branches/{branch}/events", tag = "live",
+    params(("branch" = String, Path), LiveQuery),
+    responses((status = 200, content_type = "text/event-stream", description = "queue events")))]
+pub(crate) async fn events(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(branch): Path<BranchId>,
+    Query(query): Query<LiveQuery>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .or(query.after);
+    // Subscribe before reading the backlog, so nothing falls between the two.
+    let rx = state.0.hub.subscribe();
+    let mut client = Client {
+        rx,
+        backlog: Default::default(),
+        last: 0,
+        branch,
+        staff: principal.role.is_staff(),
+        query,
+        reset: false,
+        stopping: state.0.stopping.subscribe(),
+        state,
+    };
+    if let Some(after) = resume {
+        client.last = after;
+        client.catch_up().await;
+    } else {
+        client.last = client.state.0.hub.position();
+    }
+    let stream =
+        futures::stream::unfold(
+            client,
+            |mut c| async move { c.next().await.map(|e| (Ok(e), c)) },
+        );
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}

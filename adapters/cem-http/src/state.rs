@@ -1,0 +1,208 @@
+//! The shared state of every request: stores, the queue service, the live hub, settings.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use cem_core::chrono::{DateTime, Utc};
+use cem_core::{
+    AuditStore, AuthStore, BranchConfig, BranchId, Clock, EventBus, OrgStore, OrgStoreExt,
+    OrganizationId, QueueEventStore,
+};
+use cem_queue::{QueueService, ServiceOptions};
+use governor::{DefaultKeyedRateLimiter, Quota};
+
+use crate::error::ApiError;
+use crate::live::Hub;
+
+/// The system clock, for servers.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Settings of the HTTP layer; build them with `..HttpSettings::default()`.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Public calls (no token) allowed per client address and minute, with a burst of the same
+    /// size (default 60).
+    pub public_per_minute: u32,
+    /// Sign-in attempts allowed per client address and minute (default 10).
+    pub logins_per_minute: u32,
+    /// Lifetime of a user's token (default 12 hours).
+    pub token_lifetime: Duration,
+    /// Largest request body accepted (default 64 KiB).
+    pub body_limit: usize,
+    /// Time allowed for a request, streams excepted (default 10 s).
+    pub request_timeout: Duration,
+    /// Origins allowed to call the API from a browser; empty allows none but the server's own.
+    pub cors_origins: Vec<String>,
+    /// Most events replayed to a live client resuming from an old position; beyond it the
+    /// client is told to reload (default 10,000).
+    pub resume_limit: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            public_per_minute: 60,
+            logins_per_minute: 10,
+            token_lifetime: Duration::from_secs(12 * 3600),
+            body_limit: 64 * 1024,
+            request_timeout: Duration::from_secs(10),
+            cors_origins: Vec::new(),
+            resume_limit: 10_000,
+        }
+    }
+}
+
+/// The stores the API works on. One backend usually implements them all; they are separate
+/// so a vendor can mix.
+#[derive(Debug, Clone)]
+pub struct Stores {
+    /// Queue event streams.
+    pub events: Arc<dyn QueueEventStore>,
+    /// Organizations and their configuration.
+    pub org: Arc<dyn OrgStore>,
+    /// Devices and tokens.
+    pub auth: Arc<dyn AuthStore>,
+    /// The audit log.
+    pub audit: Arc<dyn AuditStore>,
+    /// The event bus between instances (or within one).
+    pub bus: Arc<dyn EventBus>,
+}
+
+impl Stores {
+    /// All four stores from one backend that implements them all (every CEM store adapter).
+    pub fn single<S>(store: Arc<S>, bus: Arc<dyn EventBus>) -> Self
+    where
+        S: QueueEventStore + OrgStore + AuthStore + AuditStore,
+    {
+        Self {
+            events: store.clone(),
+            org: store.clone(),
+            auth: store.clone(),
+            audit: store,
+            bus,
+        }
+    }
+}
+
+/// What every handler reaches: cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState(pub(crate) Arc<Inner>);
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) stores: Stores,
+    pub(crate) queue: Arc<QueueService>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) settings: HttpSettings,
+    /// The organization of every known branch.
+    pub(crate) branches: RwLock<HashMap<BranchId, OrganizationId>>,
+    pub(crate) hub: Hub,
+    pub(crate) public_limiter: DefaultKeyedRateLimiter<IpAddr>,
+    pub(crate) login_limiter: DefaultKeyedRateLimiter<IpAddr>,
+    pub(crate) metrics: metrics_exporter_prometheus::PrometheusHandle,
+    /// Set when the server stops: live streams end so in-flight requests can finish.
+    pub(crate) stopping: tokio::sync::watch::Sender<bool>,
+}
+
+fn per_minute(n: u32) -> Quota {
+    Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN))
+}
+
+impl AppState {
+    /// Assembles the state and loads every branch of every organization into the queue service.
+    ///
+    /// # Errors
+    /// A store error, or a stored branch whose configuration does not validate.
+    pub async fn new(
+        stores: Stores,
+        clock: Arc<dyn Clock>,
+        settings: HttpSettings,
+        queue_options: ServiceOptions,
+    ) -> Result<Self, ApiError> {
+        let queue = Arc::new(QueueService::new(
+            Arc::clone(&stores.events),
+            Some(Arc::clone(&stores.bus)),
+            queue_options,
+        ));
+        let hub = Hub::start(
+            Arc::clone(&stores.events),
+            Arc::clone(&stores.bus),
+            Arc::clone(&queue),
+        );
+        let state = Self(Arc::new(Inner {
+            queue,
+            clock,
+            branches: RwLock::new(HashMap::new()),
+            hub,
+            public_limiter: DefaultKeyedRateLimiter::keyed(per_minute(settings.public_per_minute)),
+            login_limiter: DefaultKeyedRateLimiter::keyed(per_minute(settings.logins_per_minute)),
+            metrics: crate::ops::recorder(),
+            stopping: tokio::sync::watch::Sender::new(false),
+            settings,
+            stores,
+        }));
+        for org in state.0.stores.org.organizations().await? {
+            for branch in state.0.stores.org.branches(org.id).await? {
+                state.reload_branch(branch.id).await?;
+            }
+        }
+        Ok(state)
+    }
+
+    /// The current instant.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.0.clock.now()
+    }
+
+    /// The queue service.
+    pub fn queue(&self) -> &QueueService {
+        &self.0.queue
+    }
+
+    /// The stores.
+    pub fn stores(&self) -> &Stores {
+        &self.0.stores
+    }
+
+    /// Reads a branch's configuration from the organization store and hands it to the queue
+    /// service (after a change of services, counters or queue rules).
+    ///
+    /// # Errors
+    /// `NotFound`, a store error, or `invalid_config`.
+    pub async fn reload_branch(&self, branch: BranchId) -> Result<BranchConfig, ApiError> {
+        let config = self.0.stores.org.branch_config(branch).await?;
+        config.validate()?;
+        self.0.queue.add_branch(config.clone())?;
+        self.0
+            .branches
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(branch, config.branch.organization);
+        Ok(config)
+    }
+
+    /// Ends every live stream, so a graceful shutdown waits only for ordinary requests.
+    pub fn stop_streams(&self) {
+        self.0.stopping.send_replace(true);
+    }
+
+    /// The organization of a branch known to this server.
+    pub(crate) fn branch_organization(&self, branch: BranchId) -> Option<OrganizationId> {
+        self.0
+            .branches
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&branch)
+            .copied()
+    }
+}

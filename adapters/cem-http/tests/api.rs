@@ -1,0 +1,762 @@
+//! The API over real HTTP on 127.0.0.1: roles on every endpoint, the ticket lifecycle, live
+//! updates with resumption, errors, audit, tokens.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cem_bus_local::LocalBus;
+use cem_core::{
+    Agent, AgentId, BranchConfig, BranchId, Language, LocalizedText, OrgStore, Organization,
+    OrganizationId, Role, User, UserId,
+};
+use cem_http::{
+    ApiRole, AppState, ENDPOINTS, HttpSettings, Stores, SystemClock, TicketView, hash_password,
+};
+use cem_queue::ServiceOptions;
+use cem_queue::testing::{VIP, branch_config, counter_id, service_id};
+use cem_store_memory::MemoryStore;
+use futures::StreamExt;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct horse";
+
+/// A server on an ephemeral port over a memory store, with one organization (a branch with two
+/// services and three counters; an admin, a manager, an agent; a kiosk and a display) and a
+/// second organization with its own admin and branch.
+struct Server {
+    base: String,
+    http: reqwest::Client,
+    config: BranchConfig,
+    other_branch: BranchId,
+    tokens: Vec<(ApiRole, Option<String>)>,
+    other_admin: String,
+}
+
+fn org(id: OrganizationId, name: &str) -> Organization {
+    Organization {
+        id,
+        name: LocalizedText::single(Language::en(), name),
+        default_language: Language::en(),
+    }
+}
+
+fn user(id: u128, org: OrganizationId, login: &str, role: Role, branches: Vec<BranchId>) -> User {
+    User {
+        id: UserId::from_u128(id),
+        organization: org,
+        login: login.into(),
+        name: login.into(),
+        role,
+        branches,
+        agent: (role == Role::Agent).then(|| AgentId::from_u128(id)),
+        language: None,
+        password_hash: hash_password(PASSWORD).expect("hash"),
+        active: true,
+    }
+}
+
+async fn put_config(store: &MemoryStore, c: &BranchConfig) {
+    for class in &c.classes {
+        store.put_class(c.branch.organization, class).await.unwrap();
+    }
+    store.put_branch(&c.branch).await.unwrap();
+    for s in &c.services {
+        store.put_service(c.branch.id, s).await.unwrap();
+    }
+    for k in &c.counters {
+        store.put_counter(c.branch.id, k).await.unwrap();
+    }
+}
+
+impl Server {
+    async fn start() -> Self {
+        Self::start_with(HttpSettings {
+            public_per_minute: 100_000,
+            logins_per_minute: 100_000,
+            ..HttpSettings::default()
+        })
+        .await
+    }
+
+    async fn start_with(settings: HttpSettings) -> Self {
+        let store = Arc::new(MemoryStore::new());
+        let config = branch_config(2, 3);
+        let o = config.branch.organization;
+        store.put_organization(&org(o, "Bank")).await.unwrap();
+        put_config(&store, &config).await;
+        let mut other = branch_config(1, 1);
+        let o2 = OrganizationId::from_u128(0x0B7);
+        other.branch.organization = o2;
+        other.branch.id = BranchId::from_u128(0xB2);
+        for (i, c) in other.classes.iter_mut().enumerate() {
+            c.id = cem_core::ClassId::from_u128(0xC2 + i as u128);
+        }
+        for (i, s) in other.services.iter_mut().enumerate() {
+            s.id = cem_core::ServiceId::from_u128(0x52 + i as u128);
+        }
+        for (i, k) in other.counters.iter_mut().enumerate() {
+            k.id = cem_core::CounterId::from_u128(0xD2 + i as u128);
+            k.profile.services[0].service = other.services[0].id;
+        }
+        store.put_organization(&org(o2, "Other")).await.unwrap();
+        put_config(&store, &other).await;
+        let b = config.branch.id;
+        store
+            .put_agent(&Agent {
+                id: AgentId::from_u128(3),
+                organization: o,
+                name: "Agent".into(),
+                branches: vec![b],
+            })
+            .await
+            .unwrap();
+        for u in [
+            user(1, o, "admin", Role::Admin, vec![]),
+            user(2, o, "manager", Role::BranchManager, vec![b]),
+            user(3, o, "agent", Role::Agent, vec![b]),
+            user(9, o2, "other-admin", Role::Admin, vec![]),
+        ] {
+            store.put_user(&u).await.unwrap();
+        }
+        let stores = Stores::single(store, Arc::new(LocalBus::new(1024)));
+        let state = AppState::new(
+            stores,
+            Arc::new(SystemClock),
+            settings,
+            ServiceOptions::default(),
+        )
+        .await
+        .expect("state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = cem_http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let mut server = Self {
+            base: format!("http://{addr}"),
+            http: reqwest::Client::new(),
+            config,
+            other_branch: other.branch.id,
+            tokens: Vec::new(),
+            other_admin: String::new(),
+        };
+        let admin = server.login("admin").await;
+        let manager = server.login("manager").await;
+        let agent = server.login("agent").await;
+        server.other_admin = server.login("other-admin").await;
+        let kiosk = server.device(&admin, "kiosk").await;
+        let display = server.device(&admin, "display").await;
+        server.tokens = vec![
+            (ApiRole::Admin, Some(admin)),
+            (ApiRole::BranchManager, Some(manager)),
+            (ApiRole::Agent, Some(agent)),
+            (ApiRole::Kiosk, Some(kiosk)),
+            (ApiRole::Display, Some(display)),
+            (ApiRole::Public, None),
+        ];
+        server
+    }
+
+    fn branch(&self) -> BranchId {
+        self.config.branch.id
+    }
+
+    fn token(&self, role: ApiRole) -> Option<&str> {
+        self.tokens
+            .iter()
+            .find(|(r, _)| *r == role)
+            .and_then(|(_, t)| t.as_deref())
+    }
+
+    async fn login(&self, login: &str) -> String {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({ "login": login, "password": PASSWORD })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "login {login}: {body}");
+        body["token"].as_str().expect("a token").to_owned()
+    }
+
+    async fn device(&self, admin: &str, kind: &str) -> String {
+        let path = format!("/api/v1/branches/{}/devices", self.branch());
+        let (status, body) = self
+            .call(
+                Method::POST,
+                &path,
+                Some(admin),
+                Some(json!({ "kind": kind, "name": format!("{kind} 1") })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["token"].as_str().expect("a device token").to_owned()
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            request = request.json(&b);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        // A live stream never ends: its status is the answer.
+        if response
+            .headers()
+            .get("content-type")
+            .is_some_and(|t| t == "text/event-stream")
+        {
+            return (status, Value::Null);
+        }
+        let text = response.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn as_role(
+        &self,
+        role: ApiRole,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        self.call(method, path, self.token(role), body).await
+    }
+}
+
+/// The path of an endpoint with its parameters filled in: the test branch (or `branch`), ids
+/// that exist where a read needs them, ids that do not exist where a call would change
+/// something, so calling every endpoint changes nothing.
+fn concrete(path: &str, branch: BranchId) -> String {
+    let missing = "00000000-0000-0000-0000-00000000dead";
+    path.replace("{branch}", &branch.to_string())
+        .replace("{counter}", &counter_id(0).to_string())
+        .replace("{action}", "no-such-action")
+        .replace("{service}", missing)
+        .replace("{class}", missing)
+        .replace("{agent}", missing)
+        .replace("{user}", missing)
+        .replace("{device}", missing)
+        .replace("{ticket}", missing)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_answers_every_role_as_declared() {
+    let server = Server::start().await;
+    // Sign-out last: it revokes the token that makes the call.
+    let mut endpoints: Vec<_> = ENDPOINTS.iter().collect();
+    endpoints.sort_by_key(|e| e.path == "/api/v1/auth/logout");
+    for e in endpoints {
+        let method: Method = e.method.parse().unwrap();
+        let body = (e.method == "POST" || e.method == "PUT").then(|| json!({}));
+        for role in ApiRole::ALL {
+            let path = concrete(e.path, server.branch());
+            let (status, answer) = server
+                .as_role(role, method.clone(), &path, body.clone())
+                .await;
+            let what = format!("{role:?} {} {}: {status} {answer}", e.method, e.path);
+            if e.roles.contains(&role) {
+                assert!(
+                    status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN,
+                    "allowed, yet refused: {what}"
+                );
+            } else if role == ApiRole::Public {
+                assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}");
+                assert_eq!(answer["code"], "unauthenticated", "{what}");
+            } else {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{what}");
+                assert_eq!(answer["code"], "forbidden", "{what}");
+            }
+        }
+        // Another organization's admin: our branches do not exist for them.
+        if e.path.contains("{branch}") && e.path != "/api/v1/auth/logout" {
+            let path = concrete(e.path, server.branch());
+            let (status, answer) = server
+                .call(
+                    method.clone(),
+                    &path,
+                    Some(&server.other_admin),
+                    body.clone(),
+                )
+                .await;
+            assert_eq!(
+                status,
+                StatusCode::NOT_FOUND,
+                "other org {} {}: {answer}",
+                e.method,
+                e.path
+            );
+            assert_eq!(answer["code"], "branch_not_found");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_organization_sees_only_its_own_records() {
+    let server = Server::start().await;
+    let token = Some(server.other_admin.as_str());
+    for path in [
+        "/api/v1/branches",
+        "/api/v1/users",
+        "/api/v1/agents",
+        "/api/v1/classes",
+        "/api/v1/audit",
+    ] {
+        let (status, body) = server.call(Method::GET, path, token, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        let text = body.to_string();
+        for ours in [
+            server.branch().to_string(),
+            "\"login\":\"admin\"".to_owned(),
+            VIP.to_string(),
+            AgentId::from_u128(3).to_string(),
+        ] {
+            assert!(!text.contains(&ours), "{path} shows {ours}: {text}");
+        }
+    }
+    let (_, branches) = server
+        .call(Method::GET, "/api/v1/branches", token, None)
+        .await;
+    assert_eq!(branches[0]["id"], server.other_branch.to_string());
+    // Nor can they create a branch with an id that is ours.
+    let mut branch = serde_json::to_value(&server.config.branch).unwrap();
+    branch["name"] = json!({ "en": "Stolen" });
+    let path = format!("/api/v1/branches/{}", server.branch());
+    let (status, _) = server.call(Method::PUT, &path, token, Some(branch)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_lives_its_whole_life_over_http() {
+    let server = Server::start().await;
+    let b = server.branch();
+    let counter = counter_id(0);
+    let agent = server.token(ApiRole::Agent).map(str::to_owned);
+    let act = |action: &'static str| {
+        let path = format!("/api/v1/branches/{b}/counters/{counter}/{action}");
+        let agent = agent.clone();
+        let server = &server;
+        async move {
+            server
+                .call(Method::POST, &path, agent.as_deref(), None)
+                .await
+        }
+    };
+
+    // Nothing to call yet: a problem document with a stable code.
+    let (status, body) = act("open").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["agent"], AgentId::from_u128(3).to_string());
+    let (status, body) = act("call-next").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["code"], "nothing_to_call");
+    assert_eq!(body["type"], "urn:cem:problem:nothing_to_call");
+
+    // A customer joins remotely and may not pick a class.
+    let (status, body) = server
+        .call(
+            Method::POST,
+            &format!("/api/v1/branches/{b}/tickets"),
+            None,
+            Some(json!({ "service": service_id(1), "class": VIP })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let ticket: TicketView = serde_json::from_value(body).unwrap();
+    assert_eq!(ticket.display, "B-001");
+    assert_eq!(ticket.class, "normal");
+    assert_eq!(ticket.ahead, Some(0));
+    let track = format!("/api/v1/branches/{b}/tickets/{}", ticket.id);
+
+    let (status, body) = act("call-next").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["ticket"]["display"], "B-001");
+    let (_, public) = server.call(Method::GET, &track, None, None).await;
+    assert_eq!(public["state"], "called");
+    assert_eq!(public["counter"], 1);
+    assert!(public.get("customer").is_none());
+
+    for (action, state) in [("start", "serving"), ("finish", "done")] {
+        let (status, body) = act(action).await;
+        assert_eq!(status, StatusCode::OK, "{action}: {body}");
+        let (_, t) = server.call(Method::GET, &track, None, None).await;
+        assert_eq!(t["state"], state, "after {action}");
+    }
+    let (status, body) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/branches/{b}/status"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["recent_calls"][0]["display"], "B-001");
+    assert_eq!(body["recent_calls"][0]["counter"], 1);
+    assert!(
+        !body.to_string().contains(&ticket.id.to_string()),
+        "status leaks ticket ids"
+    );
+
+    // Another agent's counter is not this agent's to use.
+    let manager = server.token(ApiRole::BranchManager);
+    let (status, _) = server
+        .call(
+            Method::POST,
+            &format!("/api/v1/branches/{b}/counters/{}/open", counter_id(1)),
+            manager,
+            Some(json!({ "agent": AgentId::from_u128(77) })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = server
+        .call(
+            Method::POST,
+            &format!("/api/v1/branches/{b}/counters/{}/pause", counter_id(1)),
+            agent.as_deref(),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_problem_and_changes_nothing() {
+    let server = Server::start().await;
+    let b = server.branch();
+    let admin = server.token(ApiRole::Admin);
+    let tickets = format!("/api/v1/branches/{b}/tickets");
+    for (body, code) in [
+        (
+            json!({ "service": "not-a-uuid" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({ "service": "00000000-0000-0000-0000-000000000001" }),
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let (status, answer) = server.call(Method::POST, &tickets, admin, Some(body)).await;
+        assert_eq!(status, code, "{answer}");
+    }
+    let response = server
+        .http
+        .post(format!("{}{tickets}", server.base))
+        .header("content-type", "application/json")
+        .body("{ not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    // A service whose prefix another service has: 409 from the store or 422 from validation.
+    let mut service = serde_json::to_value(&server.config.services[0]).unwrap();
+    service["prefix"] = json!("b");
+    let path = format!("/api/v1/branches/{b}/services/00000000-0000-0000-0000-0000000000aa");
+    let (status, answer) = server.call(Method::PUT, &path, admin, Some(service)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["code"], "invalid_config");
+    let (_, config) = server
+        .call(Method::GET, &format!("/api/v1/branches/{b}"), admin, None)
+        .await;
+    assert_eq!(config["services"].as_array().unwrap().len(), 2);
+    let (_, list) = server.call(Method::GET, &tickets, admin, None).await;
+    assert_eq!(list, json!([]));
+    // Unknown routes are problems too.
+    let (status, answer) = server
+        .call(Method::GET, "/api/v1/nowhere", None, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(answer["code"], "no_route");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_are_audited_and_tokens_can_be_revoked() {
+    let server = Server::start().await;
+    let b = server.branch();
+    let admin = server.token(ApiRole::Admin);
+    let mut service = serde_json::to_value(&server.config.services[0]).unwrap();
+    service["prefix"] = json!("Z");
+    let id = "00000000-0000-0000-0000-0000000000aa";
+    let path = format!("/api/v1/branches/{b}/services/{id}");
+    let (status, body) = server.call(Method::PUT, &path, admin, Some(service)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, audit) = server.call(Method::GET, "/api/v1/audit", admin, None).await;
+    let latest = &audit[0];
+    assert_eq!(latest["action"], "service.put");
+    assert_eq!(latest["target"], id);
+    assert_eq!(latest["actor"], format!("user:{}", UserId::from_u128(1)));
+    // The new service takes tickets at once.
+    let (status, body) = server
+        .call(
+            Method::POST,
+            &format!("/api/v1/branches/{b}/tickets"),
+            server.token(ApiRole::Kiosk),
+            Some(json!({ "service": id })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["display"], "Z-001");
+
+    // Signing out revokes the token; disabling a user revokes theirs.
+    let token = server.login("manager").await;
+    let (status, _) = server
+        .call(Method::GET, "/api/v1/me", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = server
+        .call(Method::POST, "/api/v1/auth/logout", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = server
+        .call(Method::GET, "/api/v1/me", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let agent_token = server.token(ApiRole::Agent);
+    let path = format!("/api/v1/users/{}", UserId::from_u128(3));
+    let body = json!({ "login": "agent", "name": "Agent", "role": "agent", "branches": [b], "active": false });
+    let (status, answer) = server.call(Method::PUT, &path, admin, Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(answer.get("password_hash").is_none());
+    let (status, _) = server
+        .call(Method::GET, "/api/v1/me", agent_token, None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = server
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({ "login": "agent", "password": PASSWORD })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_calls_and_sign_ins_are_rate_limited() {
+    let server = Server::start_with(HttpSettings {
+        public_per_minute: 5,
+        logins_per_minute: 5,
+        ..HttpSettings::default()
+    })
+    .await;
+    let path = format!("/api/v1/branches/{}/status", server.branch());
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(server.call(Method::GET, &path, None, None).await.0);
+    }
+    assert!(
+        statuses[..5].iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[7], StatusCode::TOO_MANY_REQUESTS);
+    let response = server
+        .http
+        .get(format!("{}{path}", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers().contains_key("retry-after"));
+    // Devices and staff are not limited.
+    let display = server.token(ApiRole::Display);
+    assert_eq!(
+        server.call(Method::GET, &path, display, None).await.0,
+        StatusCode::OK
+    );
+    // Four sign-ins were spent starting the server: one more passes, the next is refused
+    // before the password is even checked.
+    let attempt = |password: &'static str| {
+        server.call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({ "login": "admin", "password": password })),
+        )
+    };
+    assert_eq!(attempt("wrong password").await.0, StatusCode::UNAUTHORIZED);
+    let (status, body) = attempt(PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["code"], "rate_limited");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_lists_every_endpoint() {
+    let server = Server::start().await;
+    let (status, doc) = server
+        .call(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for e in ENDPOINTS {
+        let item = paths
+            .get(e.path)
+            .unwrap_or_else(|| panic!("{} is not documented", e.path));
+        assert!(
+            item.get(e.method.to_lowercase()).is_some(),
+            "{} {} is not documented",
+            e.method,
+            e.path
+        );
+    }
+    let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(
+        documented,
+        ENDPOINTS.len(),
+        "documented operations without a role"
+    );
+}
+
+/// Reads SSE messages (`id`, `event`, `data`) from a response body.
+struct Sse {
+    body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    buffer: String,
+}
+
+impl Sse {
+    async fn open(server: &Server, role: ApiRole, query: &str, last: Option<u64>) -> Self {
+        let mut request = server.http.get(format!(
+            "{}/api/v1/branches/{}/events{query}",
+            server.base,
+            server.branch()
+        ));
+        if let Some(t) = server.token(role) {
+            request = request.bearer_auth(t);
+        }
+        if let Some(last) = last {
+            request = request.header("last-event-id", last.to_string());
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        Self {
+            body: response.bytes_stream().boxed(),
+            buffer: String::new(),
+        }
+    }
+
+    /// The next message, skipping keep-alive comments.
+    async fn next(&mut self) -> (u64, String, Value) {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let (mut id, mut event, mut data) = (0, String::new(), String::new());
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = v.trim().parse().unwrap();
+                    } else if let Some(v) = line.strip_prefix("event:") {
+                        event = v.trim().to_owned();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim());
+                    }
+                }
+                if event.is_empty() {
+                    continue;
+                }
+                return (id, event, serde_json::from_str(&data).unwrap());
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(5), self.body.next())
+                .await
+                .expect("an event within 5 s")
+                .expect("the stream goes on")
+                .unwrap();
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_updates_resume_without_a_gap_and_hide_ids_from_screens() {
+    let server = Server::start().await;
+    let b = server.branch();
+    let kiosk = server.token(ApiRole::Kiosk);
+    let agent = server.token(ApiRole::Agent);
+    let issue = || async {
+        let (status, body) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/branches/{b}/tickets"),
+                kiosk,
+                Some(json!({ "service": service_id(0) })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        body["id"].as_str().unwrap().to_owned()
+    };
+    let mut screen = Sse::open(&server, ApiRole::Display, "", None).await;
+    let mut staff = Sse::open(&server, ApiRole::Admin, "", None).await;
+    let first = issue().await;
+    let counter = format!("/api/v1/branches/{b}/counters/{}", counter_id(0));
+    server
+        .call(Method::POST, &format!("{counter}/open"), agent, None)
+        .await;
+    server
+        .call(Method::POST, &format!("{counter}/call-next"), agent, None)
+        .await;
+
+    let (p1, kind, issued) = screen.next().await;
+    assert_eq!(kind, "queue");
+    assert_eq!(issued["event"]["type"], "ticket_issued");
+    assert_eq!(issued["event"]["display"], "A-001");
+    assert!(
+        !issued.to_string().contains(&first),
+        "a screen saw a ticket id: {issued}"
+    );
+    let (p2, _, opened) = screen.next().await;
+    assert_eq!(opened["event"]["type"], "counter_opened");
+    let (p3, _, called) = screen.next().await;
+    assert_eq!(called["event"]["type"], "ticket_called");
+    assert_eq!(called["event"]["counter_number"], 1);
+    assert!(p1 < p2 && p2 < p3);
+    let (_, _, whole) = staff.next().await;
+    assert_eq!(whole["event"]["ticket"], first, "staff see ids");
+
+    // The screen drops; meanwhile three more things happen; it comes back with its last id.
+    drop(screen);
+    server
+        .call(Method::POST, &format!("{counter}/start"), agent, None)
+        .await;
+    let second = issue().await;
+    server
+        .call(Method::POST, &format!("{counter}/finish"), agent, None)
+        .await;
+    let mut screen = Sse::open(&server, ApiRole::Display, "", Some(p3)).await;
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let (p, _, e) = screen.next().await;
+        seen.push((p, e["event"]["type"].as_str().unwrap().to_owned()));
+    }
+    let kinds: Vec<&str> = seen.iter().map(|(_, k)| k.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["service_started", "ticket_issued", "service_finished"]
+    );
+    assert!(
+        seen.windows(2).all(|w| w[0].0 < w[1].0),
+        "in order: {seen:?}"
+    );
+    assert!(seen[0].0 > p3, "nothing twice");
+
+    // A customer following their ticket sees only it, with its id.
+    let mut tracker = Sse::open(&server, ApiRole::Public, &format!("?ticket={second}"), None).await;
+    issue().await;
+    server
+        .call(Method::POST, &format!("{counter}/call-next"), agent, None)
+        .await;
+    let (_, _, mine) = tracker.next().await;
+    assert_eq!(mine["event"]["type"], "ticket_called");
+    assert_eq!(mine["event"]["display"], "A-002");
+}
