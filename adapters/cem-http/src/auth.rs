@@ -336,7 +336,7 @@ async fn check(state: &AppState, call: &Call) -> Result<Principal, ApiError> {
             .map_err(|_| ApiError::not_found("branch_not_found", format!("no branch {raw}")))?;
         // Another organization's branch is reported as missing: its existence is not ours to tell.
         let missing = || ApiError::not_found("branch_not_found", format!("no branch {branch}"));
-        let organization = state.branch_organization(branch);
+        let organization = state.find_branch_organization(branch).await?;
         let may_create = endpoint.method == "PUT" && endpoint.path == "/api/v1/branches/{branch}";
         match organization {
             Some(org) if principal.reaches(org, branch) => {}

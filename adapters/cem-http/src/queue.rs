@@ -123,8 +123,7 @@ pub(crate) async fn issue(
         customer: if trusted { body.customer } else { None },
         appointment_at: None,
     });
-    let now = state.now();
-    state.queue().execute(branch, &command, now).await?;
+    state.execute(branch, &command).await?;
     let view = read_ticket(&state, branch, id, principal.role.is_staff()).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -191,7 +190,7 @@ pub(crate) async fn cancel(
     Extension(principal): Extension<Principal>,
     Path((branch, ticket)): Path<(BranchId, TicketId)>,
 ) -> Result<Json<TicketView>, ApiError> {
-    run(&state, branch, &Command::Cancel { ticket }).await?;
+    state.execute(branch, &Command::Cancel { ticket }).await?;
     Ok(Json(
         read_ticket(&state, branch, ticket, principal.role.is_staff()).await?,
     ))
@@ -223,7 +222,7 @@ pub(crate) async fn transfer(
         to: body.to,
         position: body.position,
     };
-    run(&state, branch, &command).await?;
+    state.execute(branch, &command).await?;
     Ok(Json(read_ticket(&state, branch, ticket, true).await?))
 }
 
@@ -250,13 +249,8 @@ pub(crate) async fn resume(
         ticket,
         position: body.position,
     };
-    run(&state, branch, &command).await?;
+    state.execute(branch, &command).await?;
     Ok(Json(read_ticket(&state, branch, ticket, true).await?))
-}
-
-async fn run(state: &AppState, branch: BranchId, command: &Command) -> Result<(), ApiError> {
-    state.queue().execute(branch, command, state.now()).await?;
-    Ok(())
 }
 
 fn optional_json<T: Default + for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
@@ -439,7 +433,7 @@ pub(crate) async fn counter_action(
             )));
         }
     }
-    run(&state, branch, &command).await?;
+    state.execute(branch, &command).await?;
     Ok(Json(read_counter(&state, branch, counter).await?))
 }
 

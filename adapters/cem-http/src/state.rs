@@ -11,7 +11,7 @@ use cem_core::{
     AuditStore, AuthStore, BranchConfig, BranchId, Clock, EventBus, OrgStore, OrgStoreExt,
     OrganizationId, QueueEventStore,
 };
-use cem_queue::{QueueService, ServiceOptions};
+use cem_queue::{Command, QueueService, ServiceError, ServiceOptions};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
 use crate::error::ApiError;
@@ -194,6 +194,46 @@ impl AppState {
     /// Ends every live stream, so a graceful shutdown waits only for ordinary requests.
     pub fn stop_streams(&self) {
         self.0.stopping.send_replace(true);
+    }
+
+    /// The organization of a branch: known to this server, or found in the store (a branch
+    /// another instance created), or `None`.
+    pub(crate) async fn find_branch_organization(
+        &self,
+        branch: BranchId,
+    ) -> Result<Option<OrganizationId>, ApiError> {
+        if let Some(org) = self.branch_organization(branch) {
+            return Ok(Some(org));
+        }
+        match self.reload_branch(branch).await {
+            Ok(config) => Ok(Some(config.branch.organization)),
+            Err(e) if e.status() == axum::http::StatusCode::NOT_FOUND => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Runs a queue command now. A service or counter the queue does not know may have been
+    /// added through another instance: the branch's configuration is read again and the
+    /// command retried once.
+    pub(crate) async fn execute(
+        &self,
+        branch: BranchId,
+        command: &Command,
+    ) -> Result<(), ApiError> {
+        match self.0.queue.execute(branch, command, self.now()).await {
+            Ok(_) => Ok(()),
+            Err(ServiceError::Queue(e))
+                if matches!(
+                    e.code(),
+                    "unknown_service" | "unknown_counter" | "unknown_class"
+                ) =>
+            {
+                self.reload_branch(branch).await?;
+                self.0.queue.execute(branch, command, self.now()).await?;
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The organization of a branch known to this server.

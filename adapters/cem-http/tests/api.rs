@@ -32,6 +32,8 @@ struct Server {
     other_branch: BranchId,
     tokens: Vec<(ApiRole, Option<String>)>,
     other_admin: String,
+    store: Arc<MemoryStore>,
+    bus: Arc<LocalBus>,
 }
 
 fn org(id: OrganizationId, name: &str) -> Organization {
@@ -120,21 +122,12 @@ impl Server {
         ] {
             store.put_user(&u).await.unwrap();
         }
-        let stores = Stores::single(store, Arc::new(LocalBus::new(1024)));
-        let state = AppState::new(
-            stores,
-            Arc::new(SystemClock),
-            settings,
-            ServiceOptions::default(),
-        )
-        .await
-        .expect("state");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let app = cem_http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let bus = Arc::new(LocalBus::new(1024));
+        let base = serve(&store, &bus, settings).await;
         let mut server = Self {
-            base: format!("http://{addr}"),
+            base,
+            store,
+            bus,
             http: reqwest::Client::new(),
             config,
             other_branch: other.branch.id,
@@ -236,6 +229,24 @@ impl Server {
     ) -> (StatusCode, Value) {
         self.call(method, path, self.token(role), body).await
     }
+}
+
+/// Serves the API over `store` and `bus` on an ephemeral port; returns its base URL.
+async fn serve(store: &Arc<MemoryStore>, bus: &Arc<LocalBus>, settings: HttpSettings) -> String {
+    let stores = Stores::single(store.clone(), bus.clone());
+    let state = AppState::new(
+        stores,
+        Arc::new(SystemClock),
+        settings,
+        ServiceOptions::default(),
+    )
+    .await
+    .expect("state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = cem_http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
 }
 
 /// The path of an endpoint with its parameters filled in: the test branch (or `branch`), ids
@@ -759,4 +770,77 @@ async fn live_updates_resume_without_a_gap_and_hide_ids_from_screens() {
     let (_, _, mine) = tracker.next().await;
     assert_eq!(mine["event"]["type"], "ticket_called");
     assert_eq!(mine["event"]["display"], "A-002");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_instance_sees_what_the_first_configured_and_called() {
+    let a = Server::start().await;
+    let mut b = Server {
+        base: serve(&a.store, &a.bus, HttpSettings::default()).await,
+        http: reqwest::Client::new(),
+        config: a.config.clone(),
+        other_branch: a.other_branch,
+        tokens: a.tokens.clone(),
+        other_admin: a.other_admin.clone(),
+        store: a.store.clone(),
+        bus: a.bus.clone(),
+    };
+    let admin = a.token(ApiRole::Admin);
+    // A new branch with a service and a counter, configured through instance A...
+    let mut branch = a.config.branch.clone();
+    branch.id = BranchId::from_u128(0xB3);
+    let mut service = a.config.services[0].clone();
+    service.id = cem_core::ServiceId::from_u128(0x53);
+    let mut counter = a.config.counters[0].clone();
+    counter.id = cem_core::CounterId::from_u128(0xD3);
+    counter.profile.services.truncate(1);
+    counter.profile.services[0].service = service.id;
+    let root = format!("/api/v1/branches/{}", branch.id);
+    for (path, body) in [
+        (root.clone(), serde_json::to_value(&branch).unwrap()),
+        (
+            format!("{root}/services/{}", service.id),
+            serde_json::to_value(&service).unwrap(),
+        ),
+        (
+            format!("{root}/counters/{}", counter.id),
+            serde_json::to_value(&counter).unwrap(),
+        ),
+    ] {
+        let (status, answer) = a.call(Method::PUT, &path, admin, Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {answer}");
+    }
+    // ...takes tickets on instance B, whose screen sees the call made on A.
+    b.config.branch.id = branch.id;
+    let mut screen = Sse::open(&b, ApiRole::Admin, "", None).await;
+    let (status, ticket) = b
+        .call(
+            Method::POST,
+            &format!("{root}/tickets"),
+            admin,
+            Some(json!({ "service": service.id })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    let counter_path = format!("{root}/counters/{}", counter.id);
+    for action in ["open", "call-next"] {
+        let (status, answer) = a
+            .call(
+                Method::POST,
+                &format!("{counter_path}/{action}"),
+                admin,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{action}: {answer}");
+    }
+    let mut kinds = Vec::new();
+    while kinds.len() < 3 {
+        let (_, _, e) = screen.next().await;
+        kinds.push(e["event"]["type"].as_str().unwrap().to_owned());
+        if e["event"]["type"] == "ticket_called" {
+            assert_eq!(e["event"]["ticket"], ticket["id"]);
+        }
+    }
+    assert_eq!(kinds, ["ticket_issued", "counter_opened", "ticket_called"]);
 }
