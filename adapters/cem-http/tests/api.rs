@@ -844,3 +844,101 @@ async fn a_second_instance_sees_what_the_first_configured_and_called() {
     }
     assert_eq!(kinds, ["ticket_issued", "counter_opened", "ticket_called"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_limits_request_ids_cors_and_metrics() {
+    let server = Server::start_with(HttpSettings {
+        public_per_minute: 100_000,
+        logins_per_minute: 100_000,
+        body_limit: 1024,
+        cors_origins: vec!["https://pages.example".into()],
+        ..HttpSettings::default()
+    })
+    .await;
+    let b = server.branch();
+    let admin = server.token(ApiRole::Admin).unwrap();
+
+    // Every answer carries a request id.
+    let response = server
+        .http
+        .get(format!("{}/health", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers().contains_key("x-request-id"));
+    let (status, ready) = server.call(Method::GET, "/ready", None, None).await;
+    assert_eq!(
+        (status, ready["status"].as_str()),
+        (StatusCode::OK, Some("ready"))
+    );
+
+    // A body past the limit is refused before it is read.
+    let big = json!({ "service": service_id(0), "padding": "x".repeat(4096) });
+    let (status, _) = server
+        .call(
+            Method::POST,
+            &format!("/api/v1/branches/{b}/tickets"),
+            Some(admin),
+            Some(big),
+        )
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+
+    // Browsers from the configured origin may call; others get no permission.
+    let preflight = |origin: &'static str| {
+        server
+            .http
+            .request(Method::OPTIONS, format!("{}/api/v1/me", server.base))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .send()
+    };
+    let allowed = preflight("https://pages.example").await.unwrap();
+    assert_eq!(
+        allowed
+            .headers()
+            .get("access-control-allow-origin")
+            .unwrap(),
+        "https://pages.example"
+    );
+    let refused = preflight("https://elsewhere.example").await.unwrap();
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+
+    // Metrics: requests by route, and the queue of the branch.
+    server
+        .call(
+            Method::POST,
+            &format!("/api/v1/branches/{b}/tickets"),
+            Some(admin),
+            Some(json!({ "service": service_id(0) })),
+        )
+        .await;
+    let text = server
+        .http
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("http_requests_total{"), "{text}");
+    assert!(
+        text.contains("path=\"/api/v1/branches/{branch}/tickets\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+    // The recorder is the process's: other tests' servers, with the same branch id, may scrape
+    // too, so only the series is checked here, not its value.
+    let waiting = format!("cem_queue_waiting{{branch=\"{b}\",service=\"A\"}} ");
+    assert!(text.contains(&waiting), "no `{waiting}` in {text}");
+}
