@@ -15,7 +15,9 @@ use cem_core::{
     BranchConfig, BranchId, EventBus, EventEnvelope, NewEvent, QueueEventStore, RecordedEvent,
     Snapshot, StoreError,
 };
-use futures::lock::Mutex as AsyncMutex;
+// Eventually fair: a command waiting for its branch is not overtaken indefinitely by newer ones
+// (a barging mutex starved some callers for seconds under load).
+use async_lock::Mutex as AsyncMutex;
 use thiserror::Error;
 
 use crate::queue::SNAPSHOT_FORMAT;

@@ -58,6 +58,24 @@ pub(crate) async fn measure(
     response
 }
 
+/// Ends a request that takes longer than `limit` with a 503 problem (`timeout`). A live
+/// stream is timed only until its headers: its body flows as long as the client stays.
+pub(crate) async fn time_limit(
+    State(limit): State<std::time::Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            format!("the request took longer than {} s", limit.as_secs_f64()),
+        )
+        .into_response(),
+    }
+}
+
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, body = Object)))]
 pub(crate) async fn health() -> Json<Value> {
