@@ -96,7 +96,20 @@ impl Default for ServiceOptions {
     }
 }
 
-type Cell = Arc<AsyncMutex<Option<BranchQueue>>>;
+type Cell = Arc<AsyncMutex<Slot>>;
+
+/// Commands that read the store before they write, after a sign of another writer.
+const READ_FIRST_AFTER_OTHERS: u32 = 256;
+
+/// A branch as a service holds it.
+#[derive(Debug, Default)]
+struct Slot {
+    /// The state, once loaded; emptied when it may have run ahead of the store.
+    queue: Option<BranchQueue>,
+    /// While above zero, commands catch up with the store before they run: another writer
+    /// (an instance sharing the store) appended recently. Each command counts it down.
+    read_first: u32,
+}
 
 /// Branch queues over a [`QueueEventStore`], publishing to an optional [`EventBus`].
 #[derive(Debug)]
@@ -147,12 +160,47 @@ impl QueueService {
         command: &Command,
         now: DateTime<Utc>,
     ) -> Result<Vec<EventEnvelope<QueueEvent>>, ServiceError> {
+        Ok(self.execute_then(branch, command, now, |_| ()).await?.0)
+    }
+
+    /// Runs a command, then `f` on the branch's state right after it (to answer the caller
+    /// without reading the state again), and returns both.
+    ///
+    /// The state in memory is used as it is, without reading the store first: when another
+    /// instance appended meanwhile, the append conflicts and the command runs again on the
+    /// reloaded state, and a command the state in memory refuses is tried once more on the
+    /// state caught up with the store before the refusal stands. A lone instance thus writes
+    /// without a read.
+    ///
+    /// # Errors
+    /// As [`execute`](Self::execute).
+    pub async fn execute_then<R>(
+        &self,
+        branch: BranchId,
+        command: &Command,
+        now: DateTime<Utc>,
+        f: impl FnOnce(&BranchQueue) -> R,
+    ) -> Result<(Vec<EventEnvelope<QueueEvent>>, R), ServiceError> {
         let cell = self.cell(branch)?;
         let mut slot = cell.lock().await;
+        let mut caught_up = slot.read_first > 0;
+        slot.read_first = slot.read_first.saturating_sub(1);
         for _ in 0..self.options.max_attempts {
-            let queue = self.current(branch, &mut slot).await?;
+            caught_up |= slot.queue.is_none();
+            let queue = if caught_up {
+                self.current(branch, &mut slot).await?
+            } else {
+                slot.queue.as_mut().expect("loaded")
+            };
             let expected = queue.version();
-            let events = queue.handle(command, now)?;
+            let events = match queue.handle(command, now) {
+                Ok(events) => events,
+                Err(_) if !caught_up => {
+                    caught_up = true;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
             let new: Vec<NewEvent> = events.iter().map(encode).collect();
             match self.store.append(branch, expected, &new).await {
                 Ok(recorded) => {
@@ -163,9 +211,10 @@ impl QueueService {
                         format: SNAPSHOT_FORMAT,
                         data: queue.to_snapshot(),
                     });
+                    let answer = f(queue);
                     drop(slot);
                     self.after_append(&recorded, snapshot).await;
-                    return Ok(recorded
+                    let envelopes = recorded
                         .into_iter()
                         .zip(events)
                         .map(|(r, event)| EventEnvelope {
@@ -174,12 +223,16 @@ impl QueueService {
                             at: r.at,
                             event,
                         })
-                        .collect());
+                        .collect();
+                    return Ok((envelopes, answer));
                 }
                 // Another instance appended first: our state ran ahead of the store. Reload.
-                Err(StoreError::Conflict { .. }) => *slot = None,
+                Err(StoreError::Conflict { .. }) => {
+                    slot.queue = None;
+                    slot.read_first = READ_FIRST_AFTER_OTHERS;
+                }
                 Err(e) => {
-                    *slot = None;
+                    slot.queue = None;
                     return Err(e.into());
                 }
             }
@@ -188,6 +241,26 @@ impl QueueService {
             branch,
             attempts: self.options.max_attempts,
         })
+    }
+
+    /// Runs `f` on the branch's state as this service holds it, reading the store first only
+    /// when that state is older than `version`: for a subscriber handling an event it was
+    /// just told of.
+    ///
+    /// # Errors
+    /// `UnknownBranch`, `Store`, `Corrupt`.
+    pub async fn read_at<R>(
+        &self,
+        branch: BranchId,
+        version: u64,
+        f: impl FnOnce(&BranchQueue) -> R,
+    ) -> Result<R, ServiceError> {
+        let cell = self.cell(branch)?;
+        let mut slot = cell.lock().await;
+        match slot.queue.as_ref() {
+            Some(queue) if queue.version() >= version => Ok(f(queue)),
+            _ => Ok(f(self.current(branch, &mut slot).await?)),
+        }
     }
 
     /// Runs `f` on the branch's current state (caught up with the store).
@@ -222,36 +295,43 @@ impl QueueService {
         Ok(queue)
     }
 
-    /// The branch's state in `slot`, loaded if absent and caught up with the store. On an
-    /// error the slot is emptied, so the next call reloads from the store.
+    /// The branch's state in `slot`, loaded if absent and caught up with the store. Events
+    /// found by catching up were written by someone else: the next commands read first. On an
+    /// error the state is dropped, so the next call reloads from the store.
     async fn current<'a>(
         &self,
         branch: BranchId,
-        slot: &'a mut Option<BranchQueue>,
+        slot: &'a mut Slot,
     ) -> Result<&'a mut BranchQueue, ServiceError> {
-        if slot.is_none() {
-            *slot = Some(self.load(branch).await?);
+        let queue = match &mut slot.queue {
+            Some(queue) => queue,
+            none => none.insert(self.load(branch).await?),
+        };
+        match self.catch_up(branch, queue).await {
+            Ok(0) => {}
+            Ok(_) => slot.read_first = READ_FIRST_AFTER_OTHERS,
+            Err(e) => {
+                slot.queue = None;
+                return Err(e);
+            }
         }
-        let queue = slot.as_mut().expect("loaded above");
-        if let Err(e) = self.catch_up(branch, queue).await {
-            *slot = None;
-            return Err(e);
-        }
-        Ok(slot.as_mut().expect("still loaded"))
+        Ok(slot.queue.as_mut().expect("still loaded"))
     }
 
-    /// Applies the events stored after the state's version.
+    /// Applies the events stored after the state's version; returns how many.
     async fn catch_up(
         &self,
         branch: BranchId,
         queue: &mut BranchQueue,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<usize, ServiceError> {
+        let mut applied = 0;
         loop {
             let page = self
                 .store
                 .read_stream(branch, queue.version(), self.options.page)
                 .await?;
             let done = page.len() < self.options.page;
+            applied += page.len();
             for r in page {
                 let event = decode(&r)?;
                 queue.apply(&event).map_err(|e| ServiceError::Corrupt {
@@ -261,7 +341,7 @@ impl QueueService {
                 })?;
             }
             if done {
-                return Ok(());
+                return Ok(applied);
             }
         }
     }

@@ -46,11 +46,14 @@ pub(crate) struct LiveEvent {
 
 /// Turns recorded events of one branch into live events, reading the branch's state once.
 async fn project(queue: &QueueService, events: Vec<RecordedEvent>) -> Vec<LiveEvent> {
-    let Some(branch) = events.first().map(|e| e.branch) else {
+    let (Some(branch), Some(version)) = (
+        events.first().map(|e| e.branch),
+        events.last().map(|e| e.version),
+    ) else {
         return Vec::new();
     };
     let projected = queue
-        .read(branch, |q| {
+        .read_at(branch, version, |q| {
             events
                 .iter()
                 .filter_map(|r| {

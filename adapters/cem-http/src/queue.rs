@@ -123,9 +123,28 @@ pub(crate) async fn issue(
         customer: if trusted { body.customer } else { None },
         appointment_at: None,
     });
-    state.execute(branch, &command).await?;
-    let view = read_ticket(&state, branch, id, principal.role.is_staff()).await?;
+    let view = state
+        .execute(
+            branch,
+            &command,
+            ticket_of(&state, id, principal.role.is_staff()),
+        )
+        .await??;
     Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// A closure giving the view of ticket `id`, to run on a branch's state.
+fn ticket_of(
+    state: &AppState,
+    id: TicketId,
+    staff: bool,
+) -> impl Fn(&BranchQueue) -> Result<TicketView, ApiError> + use<> {
+    let now = state.now();
+    move |q| {
+        q.ticket(id)
+            .map(|t| ticket_view(q, t, now, staff))
+            .ok_or_else(|| ApiError::not_found("ticket_not_found", format!("no ticket {id}")))
+    }
 }
 
 async fn read_ticket(
@@ -190,9 +209,12 @@ pub(crate) async fn cancel(
     Extension(principal): Extension<Principal>,
     Path((branch, ticket)): Path<(BranchId, TicketId)>,
 ) -> Result<Json<TicketView>, ApiError> {
-    state.execute(branch, &Command::Cancel { ticket }).await?;
+    let staff = principal.role.is_staff();
+    let command = Command::Cancel { ticket };
     Ok(Json(
-        read_ticket(&state, branch, ticket, principal.role.is_staff()).await?,
+        state
+            .execute(branch, &command, ticket_of(&state, ticket, staff))
+            .await??,
     ))
 }
 
@@ -222,8 +244,11 @@ pub(crate) async fn transfer(
         to: body.to,
         position: body.position,
     };
-    state.execute(branch, &command).await?;
-    Ok(Json(read_ticket(&state, branch, ticket, true).await?))
+    Ok(Json(
+        state
+            .execute(branch, &command, ticket_of(&state, ticket, true))
+            .await??,
+    ))
 }
 
 /// Where a resumed ticket re-enters its line.
@@ -249,8 +274,11 @@ pub(crate) async fn resume(
         ticket,
         position: body.position,
     };
-    state.execute(branch, &command).await?;
-    Ok(Json(read_ticket(&state, branch, ticket, true).await?))
+    Ok(Json(
+        state
+            .execute(branch, &command, ticket_of(&state, ticket, true))
+            .await??,
+    ))
 }
 
 fn optional_json<T: Default + for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
@@ -433,8 +461,15 @@ pub(crate) async fn counter_action(
             )));
         }
     }
-    state.execute(branch, &command).await?;
-    Ok(Json(read_counter(&state, branch, counter).await?))
+    let now = state.now();
+    let answer = state
+        .execute(branch, &command, |q| {
+            q.counter(counter).map(|v| counter_state(q, &v, now))
+        })
+        .await?;
+    answer
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("unknown_counter", format!("no counter {counter}")))
 }
 
 /// A service's line, for the status board.

@@ -11,7 +11,7 @@ use cem_core::{
     AuditStore, AuthStore, BranchConfig, BranchId, Clock, EventBus, OrgStore, OrgStoreExt,
     OrganizationId, QueueEventStore,
 };
-use cem_queue::{Command, QueueService, ServiceError, ServiceOptions};
+use cem_queue::{BranchQueue, Command, QueueService, ServiceError, ServiceOptions};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
 use crate::error::ApiError;
@@ -212,16 +212,18 @@ impl AppState {
         }
     }
 
-    /// Runs a queue command now. A service or counter the queue does not know may have been
-    /// added through another instance: the branch's configuration is read again and the
-    /// command retried once.
-    pub(crate) async fn execute(
+    /// Runs a queue command now, then `f` on the branch's state right after it. A service or
+    /// counter the queue does not know may have been added through another instance: the
+    /// branch's configuration is read again and the command retried once.
+    pub(crate) async fn execute<R>(
         &self,
         branch: BranchId,
         command: &Command,
-    ) -> Result<(), ApiError> {
-        match self.0.queue.execute(branch, command, self.now()).await {
-            Ok(_) => Ok(()),
+        f: impl Fn(&BranchQueue) -> R,
+    ) -> Result<R, ApiError> {
+        let queue = &self.0.queue;
+        match queue.execute_then(branch, command, self.now(), &f).await {
+            Ok((_, answer)) => Ok(answer),
             Err(ServiceError::Queue(e))
                 if matches!(
                     e.code(),
@@ -229,8 +231,7 @@ impl AppState {
                 ) =>
             {
                 self.reload_branch(branch).await?;
-                self.0.queue.execute(branch, command, self.now()).await?;
-                Ok(())
+                Ok(queue.execute_then(branch, command, self.now(), &f).await?.1)
             }
             Err(e) => Err(e.into()),
         }

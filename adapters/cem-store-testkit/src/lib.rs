@@ -128,6 +128,7 @@ macro_rules! queue_store_conformance {
             concurrent_appends_have_one_winner,
             concurrent_counters_never_share_a_ticket,
             a_reloaded_branch_equals_the_branch_before,
+            a_stale_instance_catches_up_before_refusing_or_writing,
         );
     };
     (@cases $harness:expr, $cfg:meta, $reason:literal, $module:ident; $($case:ident),+ $(,)?) => {
