@@ -11,8 +11,9 @@
 #       (issue -> call-next -> start -> finish, one counter per connection)
 #   (c) ticket issue at half of (a)'s rate: hey -z <dur>s -c 8 -q <rate/8>
 #   (d) the slowest request at saturation: wrk's max of (a) and (b)
-# then prints a summary and writes it, with the details, to load/results-<backend>.txt. The
-# server's stderr goes to load/server-<backend>.log.
+# (wrk also gets --timeout 30s, so that no slow answer is left out of its figures), then prints
+# a summary and writes it, with the details, to load/results-<backend>.txt. The server's
+# output (its logs on stdout, errors on stderr) goes to load/server-<backend>.log.
 #
 # Each measurement gets its own freshly set-up branch (always open, 1 service, 16 counters,
 # all open, a kiosk device), so that the tickets one measurement leaves do not weigh on the
@@ -350,7 +351,7 @@ PY
   log_lines=$(grep -cE ' (WARN|ERROR) |panicked' "$LOG" || true)
   {
     echo "CEM load figures: backend $backend, ${DUR} s per measurement, $(date -u '+%Y-%m-%d %H:%M:%SZ'), $(nproc) cores"
-    echo "server: $CEM (built from $BUILT_FROM)"
+    echo "server: $CEM ($BUILT_FROM)"
     echo
     printf '%-9s %10s %13s %18s %22s\n' backend issue/s lifecycles/s "p99@half (ms)" "max@saturation (ms)"
     printf '%-9s %10s %13s %18s %22s\n' "$backend" "$ISSUE_RPS" "$(field "$RES_B" lifecycles_per_s)" \
@@ -414,18 +415,20 @@ PY
 
 # The revision the binary was built from (the work tree may move on during a long run).
 BUILT_FROM="git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+BUILT_FROM_PREFIX="built from"
 if [[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null) ]]; then
   BUILT_FROM+=" with uncommitted changes"
 fi
 if [[ -n ${CEM_BIN:-} ]]; then
   CEM=$CEM_BIN
-  BUILT_FROM="a given binary; work tree at $BUILT_FROM"
+  BUILT_FROM_PREFIX="given with CEM_BIN; the work tree was at"
 else
   echo "== building: cargo build --release -p cem-server"
   (cd "$ROOT" && cargo build --release -p cem-server)
   CEM=${CARGO_TARGET_DIR:-$ROOT/target}/release/cem
 fi
 [[ -x $CEM ]] || { echo "no binary at $CEM" >&2; exit 1; }
+BUILT_FROM="$BUILT_FROM_PREFIX $BUILT_FROM"
 
 SUMMARY=()
 for backend in "${BACKENDS[@]}"; do

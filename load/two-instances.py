@@ -313,7 +313,8 @@ def main():
     built_from = "git " + git(["rev-parse", "--short", "HEAD"])
     if git(["status", "--porcelain", "--untracked-files=no"]):
         built_from += " with uncommitted changes"
-    args.built_from = ("a given binary; work tree at " if args.cem else "built from ") + built_from
+    args.built_from = ("given with --cem; the work tree was at " if args.cem
+                       else "built from ") + built_from
     if not args.cem:
         print("== building: cargo build --release -p cem-server", flush=True)
         subprocess.run(["cargo", "build", "--release", "-p", "cem-server"], cwd=ROOT, check=True)
