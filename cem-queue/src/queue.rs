@@ -488,6 +488,29 @@ impl BranchQueue {
             .sum()
     }
 
+    /// Waiting tickets a counter may call: its services in the classes it takes, and its
+    /// personal line; 0 for an unknown counter. O(services × classes), not O(tickets).
+    pub fn waiting_for_counter(&self, counter: CounterId) -> u32 {
+        let Some(&k) = self.counter_ix.get(&counter) else {
+            return 0;
+        };
+        let Some(profile) = self.config.counter(counter).map(|c| &c.profile) else {
+            return 0;
+        };
+        let mut n = self.counters[usize::from(k)].personal.live;
+        for p in &profile.services {
+            let Some(&s) = self.service_ix.get(&p.service) else {
+                continue;
+            };
+            for (c, class) in self.classes.iter().enumerate() {
+                if profile.takes_class(class.id) {
+                    n += self.lines[self.line_ix(s, c as u8)].waiting();
+                }
+            }
+        }
+        n
+    }
+
     /// Every waiting ticket of the branch.
     pub fn total_waiting(&self) -> u32 {
         self.lines.iter().map(Line::waiting).sum::<u32>()

@@ -309,21 +309,7 @@ pub struct CounterState {
 }
 
 fn counter_state(q: &BranchQueue, v: &CounterView, now: DateTime<Utc>) -> CounterState {
-    let profile = q.config().counter(v.id).map(|c| &c.profile);
-    let waiting = profile.map_or(0, |p| {
-        q.tickets()
-            .filter(|t| {
-                t.state == TicketState::Waiting
-                    && match t.target_counter {
-                        Some(c) => c == v.id,
-                        None => {
-                            p.services.iter().any(|s| s.service == t.service)
-                                && p.takes_class(t.class)
-                        }
-                    }
-            })
-            .count() as u32
-    });
+    let waiting = q.waiting_for_counter(v.id);
     CounterState {
         id: v.id,
         number: v.number,
@@ -542,7 +528,7 @@ pub(crate) fn branch_status(q: &BranchQueue, now: DateTime<Utc>) -> BranchStatus
                 .collect();
             let estimated_wait_secs = estimates
                 .iter()
-                .filter(|e| waiting.iter().any(|t| t.id == e.ticket))
+                .filter(|e| q.ticket(e.ticket).is_some_and(|t| t.service == s.id))
                 .filter_map(|e| e.wait_secs)
                 .fold(None, |m: Option<f64>, w| Some(m.map_or(w, |m| m.max(w))));
             ServiceStatus {

@@ -393,9 +393,19 @@ async fn a_ticket_lives_its_whole_life_over_http() {
     assert_eq!(ticket.ahead, Some(0));
     let track = format!("/api/v1/branches/{b}/tickets/{}", ticket.id);
 
+    let (_, counter_now) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/branches/{b}/counters/{counter}"),
+            agent.as_deref(),
+            None,
+        )
+        .await;
+    assert_eq!(counter_now["waiting"], 1, "{counter_now}");
     let (status, body) = act("call-next").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["ticket"]["display"], "B-001");
+    assert_eq!(body["waiting"], 0);
     let (_, public) = server.call(Method::GET, &track, None, None).await;
     assert_eq!(public["state"], "called");
     assert_eq!(public["counter"], 1);
