@@ -471,6 +471,12 @@ impl BranchQueue {
         self.by_id.get(&id).map(|&s| &self.record(s).ticket)
     }
 
+    /// How many tickets the state holds (those of the current business day and those still
+    /// open from earlier ones).
+    pub fn ticket_count(&self) -> usize {
+        self.by_id.len()
+    }
+
     /// Every ticket in the state, in no particular order.
     pub fn tickets(&self) -> impl Iterator<Item = &Ticket> {
         self.records.iter().flatten().map(|r| &r.ticket)

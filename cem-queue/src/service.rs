@@ -78,7 +78,9 @@ impl ServiceError {
 /// Tuning of a [`QueueService`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceOptions {
-    /// A snapshot is saved each time a branch's version crosses a multiple of this.
+    /// A snapshot is saved once this many events were stored since the last one, and at least
+    /// half as many as the branch holds tickets, so the cost of snapshots stays proportional
+    /// to the events however large the day grows.
     pub snapshot_every: u64,
     /// Attempts of one command before [`ServiceError::Contended`].
     pub max_attempts: u32,
@@ -109,6 +111,8 @@ struct Slot {
     /// While above zero, commands catch up with the store before they run: another writer
     /// (an instance sharing the store) appended recently. Each command counts it down.
     read_first: u32,
+    /// The version of the last snapshot saved or loaded.
+    snapshot_at: u64,
 }
 
 /// Branch queues over a [`QueueEventStore`], publishing to an optional [`EventBus`].
@@ -117,7 +121,7 @@ pub struct QueueService {
     store: Arc<dyn QueueEventStore>,
     bus: Option<Arc<dyn EventBus>>,
     options: ServiceOptions,
-    configs: Mutex<HashMap<BranchId, BranchConfig>>,
+    configs: Mutex<HashMap<BranchId, Arc<BranchConfig>>>,
     cells: Mutex<HashMap<BranchId, Cell>>,
 }
 
@@ -144,9 +148,14 @@ impl QueueService {
     pub fn add_branch(&self, config: BranchConfig) -> Result<(), ServiceError> {
         config.validate().map_err(QueueError::from)?;
         let id = config.branch.id;
-        lock(&self.configs).insert(id, config);
+        lock(&self.configs).insert(id, Arc::new(config));
         lock(&self.cells).remove(&id);
         Ok(())
+    }
+
+    /// The configuration of a known branch, without waiting for its state.
+    pub fn config(&self, branch: BranchId) -> Option<Arc<BranchConfig>> {
+        lock(&self.configs).get(&branch).cloned()
     }
 
     /// Runs a command on a branch and returns the events it stored, with their versions.
@@ -182,16 +191,16 @@ impl QueueService {
         f: impl FnOnce(&BranchQueue) -> R,
     ) -> Result<(Vec<EventEnvelope<QueueEvent>>, R), ServiceError> {
         let cell = self.cell(branch)?;
-        let mut slot = cell.lock().await;
+        let mut guard = cell.lock().await;
+        let slot = &mut *guard;
         let mut caught_up = slot.read_first > 0;
         slot.read_first = slot.read_first.saturating_sub(1);
         for _ in 0..self.options.max_attempts {
             caught_up |= slot.queue.is_none();
-            let queue = if caught_up {
-                self.current(branch, &mut slot).await?
-            } else {
-                slot.queue.as_mut().expect("loaded")
-            };
+            if caught_up {
+                self.current(branch, slot).await?;
+            }
+            let queue = slot.queue.as_mut().expect("loaded");
             let expected = queue.version();
             let events = match queue.handle(command, now) {
                 Ok(events) => events,
@@ -205,14 +214,23 @@ impl QueueService {
             match self.store.append(branch, expected, &new).await {
                 Ok(recorded) => {
                     let version = queue.version();
-                    let snapshot = self.snapshot_due(expected, version).then(|| Snapshot {
+                    let due = snapshot_due(
+                        self.options.snapshot_every,
+                        slot.snapshot_at,
+                        version,
+                        queue.ticket_count(),
+                    );
+                    let snapshot = due.then(|| Snapshot {
                         branch,
                         version,
                         format: SNAPSHOT_FORMAT,
                         data: queue.to_snapshot(),
                     });
                     let answer = f(queue);
-                    drop(slot);
+                    if snapshot.is_some() {
+                        slot.snapshot_at = version;
+                    }
+                    drop(guard);
                     self.after_append(&recorded, snapshot).await;
                     let envelopes = recorded
                         .into_iter()
@@ -282,17 +300,25 @@ impl QueueService {
     /// # Errors
     /// `UnknownBranch`, `Store`, `Corrupt`.
     pub async fn load(&self, branch: BranchId) -> Result<BranchQueue, ServiceError> {
-        let config = lock(&self.configs)
-            .get(&branch)
-            .cloned()
+        Ok(self.load_with_snapshot(branch).await?.0)
+    }
+
+    /// As [`load`](Self::load), with the version of the snapshot it started from (0 for none).
+    async fn load_with_snapshot(
+        &self,
+        branch: BranchId,
+    ) -> Result<(BranchQueue, u64), ServiceError> {
+        let config = self
+            .config(branch)
             .ok_or(ServiceError::UnknownBranch { branch })?;
         let snapshot = self.store.load_snapshot(branch).await?;
         let mut queue = snapshot
             .filter(|s| s.format == SNAPSHOT_FORMAT)
             .and_then(|s| BranchQueue::from_snapshot(&config, &s.data).ok())
-            .map_or_else(|| BranchQueue::new(config), Ok)?;
+            .map_or_else(|| BranchQueue::new((*config).clone()), Ok)?;
+        let snapshot_at = queue.version();
         self.catch_up(branch, &mut queue).await?;
-        Ok(queue)
+        Ok((queue, snapshot_at))
     }
 
     /// The branch's state in `slot`, loaded if absent and caught up with the store. Events
@@ -305,7 +331,11 @@ impl QueueService {
     ) -> Result<&'a mut BranchQueue, ServiceError> {
         let queue = match &mut slot.queue {
             Some(queue) => queue,
-            none => none.insert(self.load(branch).await?),
+            none => {
+                let (queue, snapshot_at) = self.load_with_snapshot(branch).await?;
+                slot.snapshot_at = snapshot_at;
+                none.insert(queue)
+            }
         };
         match self.catch_up(branch, queue).await {
             Ok(0) => {}
@@ -346,11 +376,6 @@ impl QueueService {
         }
     }
 
-    fn snapshot_due(&self, before: u64, after: u64) -> bool {
-        let every = self.options.snapshot_every.max(1);
-        before / every != after / every
-    }
-
     /// Publishing and snapshots are best effort: the events are stored, subscribers catch up
     /// from the store after a gap, and a missing snapshot only makes the next load replay more.
     async fn after_append(&self, recorded: &[RecordedEvent], snapshot: Option<Snapshot>) {
@@ -368,6 +393,14 @@ impl QueueService {
         }
         Ok(lock(&self.cells).entry(branch).or_default().clone())
     }
+}
+
+/// Whether a branch at `version`, holding `tickets`, is due a snapshot after the one at `last`:
+/// `every` events later, and no sooner than half as many events as it holds tickets, since
+/// writing one costs in proportion to them (so each event pays for two tickets at most).
+fn snapshot_due(every: u64, last: u64, version: u64, tickets: usize) -> bool {
+    let interval = every.max(tickets as u64 / 2).max(1);
+    version >= last.saturating_add(interval)
 }
 
 /// A queue event as the ports carry it.
@@ -393,4 +426,31 @@ pub fn decode(r: &RecordedEvent) -> Result<QueueEvent, ServiceError> {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::snapshot_due;
+
+    #[test]
+    fn snapshots_come_every_so_many_events_and_thin_out_as_the_day_grows() {
+        assert!(!snapshot_due(1_000, 0, 999, 10));
+        assert!(snapshot_due(1_000, 0, 1_000, 10));
+        assert!(snapshot_due(1_000, 1_000, 2_000, 1_000));
+        // With 5,000 tickets held, the next one waits 2,500 events.
+        assert!(!snapshot_due(1_000, 1_000, 3_499, 5_000));
+        assert!(snapshot_due(1_000, 1_000, 3_500, 5_000));
+        // A day of issues only, one ticket per event: the snapshots written up to 10^6 events
+        // come at doubling versions.
+        let (mut last, mut written) = (0, 0);
+        for version in 1..=1_000_000_u64 {
+            if snapshot_due(1_000, last, version, version as usize) {
+                last = version;
+                written += 1;
+            }
+        }
+        assert_eq!(written, 10, "about 1000, 2000, 4000, … 512000");
+        assert!((500_000..=512_000).contains(&last), "{last}");
+        assert!(snapshot_due(0, 0, 1, 0), "never an interval of zero");
+    }
 }

@@ -360,7 +360,7 @@ pub async fn a_reloaded_branch_equals_the_branch_before(h: &dyn Harness) {
         agent: None,
     };
     before.execute(b, &open, now).await.unwrap();
-    for n in 1..=25 {
+    for n in 1..=26 {
         before
             .execute(b, &issue(n, n as usize % 2), now)
             .await
