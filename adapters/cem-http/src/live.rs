@@ -7,6 +7,7 @@
 //! `id` of each message is the event's global position, so a client that reconnects with
 //! `Last-Event-ID` (or `?after=`) first gets what it missed, read from the store.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,8 +21,8 @@ use cem_core::{
     BranchId, CounterId, Delivery, EventBus, QueueEventStore, QueueEventStoreExt, RecordedEvent,
     TicketId,
 };
-use cem_queue::QueueService;
 use cem_queue::service::decode;
+use cem_queue::{QueueEvent, QueueService, display_number};
 use futures::Stream;
 use serde::Deserialize;
 use tokio::sync::broadcast;
@@ -44,63 +45,130 @@ pub(crate) struct LiveEvent {
     public: String,
 }
 
-/// Turns recorded events of one branch into live events, reading the branch's state once.
-async fn project(queue: &QueueService, events: Vec<RecordedEvent>) -> Vec<LiveEvent> {
-    let (Some(branch), Some(version)) = (
-        events.first().map(|e| e.branch),
-        events.last().map(|e| e.version),
-    ) else {
-        return Vec::new();
-    };
-    let projected = queue
-        .read_at(branch, version, |q| {
-            events
-                .iter()
-                .filter_map(|r| {
-                    let event = decode(r).ok()?;
-                    let message = |body: serde_json::Value| {
-                        serde_json::json!({
-                            "position": r.position,
-                            "branch": r.branch,
-                            "version": r.version,
-                            "at": r.at,
-                            "event": body,
-                        })
-                        .to_string()
-                    };
-                    let counter = r
-                        .payload
-                        .get("counter")
-                        .and_then(|c| c.as_str())
-                        .and_then(|c| c.parse().ok());
-                    Some(LiveEvent {
-                        position: r.position,
-                        branch: r.branch,
-                        ticket: event.ticket(),
-                        counter,
-                        staff: message(r.payload.clone()),
-                        public: message(public_event(q, &event)),
-                    })
-                })
-                .collect::<Vec<_>>()
-        })
-        .await;
-    // A branch this server does not know (another instance's new branch) has nothing to show.
-    projected.unwrap_or_default()
+/// Turns recorded events into live events.
+///
+/// It keeps the display number of every ticket it sees issued, until the ticket leaves the
+/// queue, so the hub projects an event without waiting for its branch's state (which commands
+/// hold while they append); only tickets issued before it started are looked up there.
+#[derive(Debug, Default)]
+pub(crate) struct Projector {
+    displays: HashMap<TicketId, Arc<str>>,
 }
 
-/// Projects recorded events of any branches, keeping their order.
-async fn project_all(queue: &QueueService, events: Vec<RecordedEvent>) -> Vec<LiveEvent> {
-    let mut out = Vec::with_capacity(events.len());
-    let mut run: Vec<RecordedEvent> = Vec::new();
-    for e in events {
-        if run.last().is_some_and(|l| l.branch != e.branch) {
-            out.extend(project(queue, std::mem::take(&mut run)).await);
+/// Display numbers kept at most; past that the projector forgets them and looks them up again.
+const DISPLAYS_KEPT: usize = 1 << 20;
+
+impl Projector {
+    /// Projects recorded events of any branches, keeping their order.
+    pub(crate) async fn project(
+        &mut self,
+        queue: &QueueService,
+        events: Vec<RecordedEvent>,
+    ) -> Vec<LiveEvent> {
+        let mut out = Vec::with_capacity(events.len());
+        let mut run: Vec<RecordedEvent> = Vec::new();
+        for e in events {
+            if run.last().is_some_and(|l| l.branch != e.branch) {
+                self.project_branch(queue, std::mem::take(&mut run), &mut out)
+                    .await;
+            }
+            run.push(e);
         }
-        run.push(e);
+        self.project_branch(queue, run, &mut out).await;
+        out
     }
-    out.extend(project(queue, run).await);
-    out
+
+    /// Projects a run of events of one branch.
+    async fn project_branch(
+        &mut self,
+        queue: &QueueService,
+        events: Vec<RecordedEvent>,
+        out: &mut Vec<LiveEvent>,
+    ) {
+        let Some(branch) = events.first().map(|e| e.branch) else {
+            return;
+        };
+        // A branch this server does not know (another instance's new branch) has nothing to show.
+        let Some(config) = queue.config(branch) else {
+            return;
+        };
+        let events: Vec<(RecordedEvent, QueueEvent)> = events
+            .into_iter()
+            .filter_map(|r| decode(&r).ok().map(|e| (r, e)))
+            .collect();
+        for (_, event) in &events {
+            if let QueueEvent::TicketIssued {
+                ticket,
+                service,
+                number,
+                ..
+            } = event
+                && let Some(service) = config.service(*service)
+            {
+                let display = display_number(&service.prefix, *number);
+                self.displays.insert(*ticket, display.into());
+            }
+        }
+        let missing: Vec<TicketId> = events
+            .iter()
+            .filter_map(|(_, e)| e.ticket())
+            .filter(|t| !self.displays.contains_key(t))
+            .collect();
+        if let (false, Some((last, _))) = (missing.is_empty(), events.last()) {
+            let found = queue
+                .read_at(branch, last.version, |q| {
+                    missing
+                        .iter()
+                        .filter_map(|t| Some((*t, Arc::from(q.ticket(*t)?.display.as_str()))))
+                        .collect::<Vec<_>>()
+                })
+                .await;
+            self.displays.extend(found.unwrap_or_default());
+        }
+        for (r, event) in events {
+            let ticket = event.ticket();
+            let display = ticket.and_then(|t| self.displays.get(&t).cloned());
+            let message = |body: serde_json::Value| {
+                serde_json::json!({
+                    "position": r.position,
+                    "branch": r.branch,
+                    "version": r.version,
+                    "at": r.at,
+                    "event": body,
+                })
+                .to_string()
+            };
+            let counter = r
+                .payload
+                .get("counter")
+                .and_then(|c| c.as_str())
+                .and_then(|c| c.parse().ok());
+            out.push(LiveEvent {
+                position: r.position,
+                branch: r.branch,
+                ticket,
+                counter,
+                public: message(public_event(&config, &event, display.as_deref())),
+                staff: message(r.payload),
+            });
+            if let (Some(t), true) = (ticket, leaves_queue(&event)) {
+                self.displays.remove(&t);
+            }
+        }
+        if self.displays.len() > DISPLAYS_KEPT {
+            self.displays.clear();
+        }
+    }
+}
+
+/// After this event nothing more happens to its ticket.
+fn leaves_queue(event: &QueueEvent) -> bool {
+    matches!(
+        event,
+        QueueEvent::ServiceFinished { .. }
+            | QueueEvent::TicketNoShow { .. }
+            | QueueEvent::TicketCancelled { .. }
+    )
 }
 
 /// The server's single subscriber to the bus.
@@ -123,6 +191,7 @@ impl Hub {
         let weak = sender.downgrade();
         let position = Arc::clone(&last);
         tokio::spawn(async move {
+            let mut projector = Projector::default();
             loop {
                 let mut subscription = match bus.subscribe().await {
                     Ok(s) => s,
@@ -165,7 +234,7 @@ impl Hub {
                         }
                     };
                     let Some(sender) = weak.upgrade() else { return };
-                    for live in project_all(&queue, batch.clone()).await {
+                    for live in projector.project(&queue, batch.clone()).await {
                         let _ = sender.send(Arc::new(live));
                     }
                     if let Some(e) = batch.last() {
@@ -234,7 +303,9 @@ impl Client {
                     .into_iter()
                     .filter(|e| e.branch == self.branch)
                     .collect();
-                let projected = project_all(&self.state.0.queue, ours).await;
+                let projected = Projector::default()
+                    .project(&self.state.0.queue, ours)
+                    .await;
                 self.backlog.extend(projected.into_iter().map(Arc::new));
             }
             _ => self.reset = true,
@@ -325,4 +396,71 @@ pub(crate) async fn events(
             |mut c| async move { c.next().await.map(|e| (Ok(e), c)) },
         );
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use cem_core::{QueueEventStore, QueueEventStoreExt, TicketId};
+    use cem_queue::testing::branch_config;
+    use cem_queue::{Command, IssueTicket, QueueService, ServiceOptions, TicketSource};
+    use cem_store_memory::MemoryStore;
+
+    use super::Projector;
+
+    #[tokio::test]
+    async fn projects_display_numbers_whether_or_not_it_saw_the_issue() {
+        let config = branch_config(1, 1);
+        let (branch, service, counter) = (
+            config.branch.id,
+            config.services[0].id,
+            config.counters[0].id,
+        );
+        let store: Arc<dyn QueueEventStore> = Arc::new(MemoryStore::new());
+        let queue = QueueService::new(Arc::clone(&store), None, ServiceOptions::default());
+        queue.add_branch(config).unwrap();
+        let now = "2026-11-28T08:00:00Z".parse().unwrap();
+        let ticket = TicketId::from_u128(7);
+        for command in [
+            Command::OpenCounter {
+                counter,
+                agent: None,
+            },
+            Command::Issue(IssueTicket {
+                ticket,
+                service,
+                class: None,
+                source: TicketSource::Kiosk,
+                customer: None,
+                appointment_at: None,
+            }),
+            Command::CallNext { counter },
+            Command::Finish { counter },
+        ] {
+            queue.execute(branch, &command, now).await.unwrap();
+        }
+        let events = store.read_all_after(0).await.unwrap();
+        let display = |e: &super::LiveEvent| {
+            let public: serde_json::Value = serde_json::from_str(&e.public).unwrap();
+            assert!(public["event"].get("ticket").is_none(), "{public}");
+            public["event"]["display"].as_str().map(str::to_owned)
+        };
+
+        // A projector that saw the issue knows the number, and forgets it when the ticket leaves.
+        let mut seen = Projector::default();
+        let all = seen.project(&queue, events.clone()).await;
+        assert_eq!(all.len(), 4);
+        assert_eq!(display(&all[0]), None, "a counter event has no ticket");
+        for e in &all[1..] {
+            assert_eq!(display(e).as_deref(), Some("A-001"));
+        }
+        assert!(seen.displays.is_empty());
+
+        // One that starts after the issue looks the ticket up in the branch's state.
+        let called = events[2..3].to_vec();
+        let late = Projector::default().project(&queue, called).await;
+        assert_eq!(display(&late[0]).as_deref(), Some("A-001"));
+        assert!(late[0].counter.is_some() && late[0].ticket == Some(ticket));
+    }
 }

@@ -5,7 +5,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use cem_core::chrono::{DateTime, Utc};
-use cem_core::{AgentId, BranchId, ClassId, CounterId, CustomerId, ServiceId, TicketId};
+use cem_core::{
+    AgentId, BranchConfig, BranchId, ClassId, CounterId, CustomerId, ServiceId, TicketId,
+};
 use cem_queue::{
     BranchQueue, Command, CounterStatus, CounterView, IssueTicket, LinePosition, QueueEvent,
     Ticket, TicketSource, TicketState, TransferTarget,
@@ -602,26 +604,25 @@ pub(crate) async fn status(
 }
 
 /// What a client that is not staff may see of an event: no ticket id, customer or agent; the
-/// ticket's display number and the counter's number instead.
-pub(crate) fn public_event(q: &BranchQueue, event: &QueueEvent) -> serde_json::Value {
+/// ticket's display number (`display`, when known) and the counter's number instead.
+pub(crate) fn public_event(
+    config: &BranchConfig,
+    event: &QueueEvent,
+    display: Option<&str>,
+) -> serde_json::Value {
     let mut value = serde_json::to_value(event).unwrap_or_default();
     if let Some(obj) = value.as_object_mut() {
         obj.remove("customer");
         obj.remove("agent");
-        let ticket = obj
-            .remove("ticket")
-            .and_then(|t| t.as_str().and_then(|t| t.parse::<TicketId>().ok()));
-        if let Some(t) = ticket.and_then(|t| q.ticket(t)) {
-            obj.insert("display".into(), t.display.clone().into());
+        obj.remove("ticket");
+        if let Some(display) = display {
+            obj.insert("display".into(), display.into());
         }
         let counter = obj
             .get("counter")
             .and_then(|c| c.as_str())
             .and_then(|c| c.parse::<CounterId>().ok());
-        if let Some(number) = counter
-            .and_then(|c| q.config().counter(c))
-            .map(|c| c.number)
-        {
+        if let Some(number) = counter.and_then(|c| config.counter(c)).map(|c| c.number) {
             obj.insert("counter_number".into(), number.into());
         }
     }
