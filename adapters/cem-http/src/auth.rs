@@ -1,7 +1,9 @@
 //! Who is calling and what they may do: bearer tokens, roles, the endpoint table and the
 //! middleware that enforces it, password hashing and sign-in.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -11,7 +13,7 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use cem_core::chrono::{DateTime, Utc};
+use cem_core::chrono::{DateTime, TimeDelta, Utc};
 use cem_core::{
     AccessToken, AgentId, BranchId, DeviceId, DeviceKind, OrganizationId, Role, StoreError,
     Subject, User, UserId,
@@ -367,12 +369,18 @@ fn client_ip(request: &Request) -> IpAddr {
 pub(crate) async fn principal_for(state: &AppState, secret: &str) -> Result<Principal, ApiError> {
     let invalid = || ApiError::unauthenticated("the token is not valid");
     let digest = digest(secret);
+    let now = state.now();
+    let principals = &state.0.principals;
+    let generation = match principals.get(&digest, now) {
+        Ok(principal) => return Ok(principal),
+        Err(generation) => generation,
+    };
     let token = match state.0.stores.auth.token(&digest).await {
         Ok(t) => t,
         Err(StoreError::NotFound { .. }) => return Err(invalid()),
         Err(e) => return Err(e.into()),
     };
-    if !token.is_valid_at(state.now()) {
+    if !token.is_valid_at(now) {
         return Err(invalid());
     }
     let principal = match token.subject {
@@ -412,7 +420,65 @@ pub(crate) async fn principal_for(state: &AppState, secret: &str) -> Result<Prin
             }
         }
     };
+    let until = token
+        .expires_at
+        .map_or(now + PRINCIPAL_TTL, |e| e.min(now + PRINCIPAL_TTL));
+    principals.put(generation, principal.clone(), until);
     Ok(principal)
+}
+
+/// How long a server trusts what it read about a token before reading it again. A token
+/// revoked, or a user or device changed, through this server stops working at once; through
+/// another instance sharing the database, within this time.
+pub(crate) const PRINCIPAL_TTL: TimeDelta = TimeDelta::seconds(2);
+
+/// Tokens remembered at most; past that the cache starts over.
+const PRINCIPALS_KEPT: usize = 10_000;
+
+/// The principals of recently used tokens, so that a busy client costs no store read per
+/// request.
+#[derive(Debug, Default)]
+pub(crate) struct Principals(Mutex<PrincipalCache>);
+
+#[derive(Debug, Default)]
+struct PrincipalCache {
+    /// By token digest: the principal and until when it may be used.
+    entries: HashMap<String, (Principal, DateTime<Utc>)>,
+    /// Counts [`Principals::forget_all`], so a principal read before one is not kept after it.
+    generation: u64,
+}
+
+impl Principals {
+    /// The principal of a token digest, or the generation to pass to [`put`](Self::put).
+    fn get(&self, digest: &str, now: DateTime<Utc>) -> Result<Principal, u64> {
+        let cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match cache.entries.get(digest) {
+            Some((principal, until)) if now < *until => Ok(principal.clone()),
+            _ => Err(cache.generation),
+        }
+    }
+
+    /// Remembers a principal read from the stores, unless something changed since `generation`.
+    fn put(&self, generation: u64, principal: Principal, until: DateTime<Utc>) {
+        let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(digest) = principal.token.clone() else {
+            return;
+        };
+        if cache.generation != generation {
+            return;
+        }
+        if cache.entries.len() >= PRINCIPALS_KEPT {
+            cache.entries.clear();
+        }
+        cache.entries.insert(digest, (principal, until));
+    }
+
+    /// Forgets every principal: a token, user or device changed.
+    pub(crate) fn forget_all(&self) {
+        let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        cache.entries.clear();
+        cache.generation += 1;
+    }
 }
 
 /// The hex SHA-256 of a token secret: what the store keeps.
@@ -627,6 +693,7 @@ pub(crate) async fn logout(
             .auth
             .revoke_token(digest, state.now())
             .await?;
+        state.0.principals.forget_all();
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -417,6 +417,7 @@ pub(crate) async fn delete_device(
         .revoke_subject(&Subject::Device(id), state.now())
         .await?;
     state.stores().auth.delete_device(id).await?;
+    state.0.principals.forget_all();
     record(&state, &principal, "device.delete", &id.to_string(), &()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -638,6 +639,7 @@ pub(crate) async fn put_user(
             .revoke_subject(&Subject::User(id), state.now())
             .await?;
     }
+    state.0.principals.forget_all();
     let view = UserView::from(user);
     record(&state, &principal, "user.put", &id.to_string(), &view).await?;
     Ok(Json(view))
@@ -662,6 +664,7 @@ pub(crate) async fn delete_user(
         .revoke_subject(&Subject::User(id), state.now())
         .await?;
     state.stores().org.delete_user(id).await?;
+    state.0.principals.forget_all();
     record(&state, &principal, "user.delete", &id.to_string(), &()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -109,6 +109,8 @@ pub(crate) struct Inner {
     pub(crate) hub: Hub,
     pub(crate) public_limiter: DefaultKeyedRateLimiter<IpAddr>,
     pub(crate) login_limiter: DefaultKeyedRateLimiter<IpAddr>,
+    /// Principals of recently used tokens.
+    pub(crate) principals: crate::auth::Principals,
     pub(crate) metrics: metrics_exporter_prometheus::PrometheusHandle,
     /// Set when the server stops: live streams end so in-flight requests can finish.
     pub(crate) stopping: tokio::sync::watch::Sender<bool>,
@@ -146,6 +148,7 @@ impl AppState {
             hub,
             public_limiter: DefaultKeyedRateLimiter::keyed(per_minute(settings.public_per_minute)),
             login_limiter: DefaultKeyedRateLimiter::keyed(per_minute(settings.logins_per_minute)),
+            principals: Default::default(),
             metrics: crate::ops::recorder(),
             stopping: tokio::sync::watch::Sender::new(false),
             settings,

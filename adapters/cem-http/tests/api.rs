@@ -162,6 +162,20 @@ impl Server {
             .and_then(|(_, t)| t.as_deref())
     }
 
+    /// Another server over the same store and bus, with the same tokens.
+    async fn second_instance(&self) -> Server {
+        Server {
+            base: serve(&self.store, &self.bus, HttpSettings::default()).await,
+            http: reqwest::Client::new(),
+            config: self.config.clone(),
+            other_branch: self.other_branch,
+            tokens: self.tokens.clone(),
+            other_admin: self.other_admin.clone(),
+            store: self.store.clone(),
+            bus: self.bus.clone(),
+        }
+    }
+
     async fn login(&self, login: &str) -> String {
         let (status, body) = self
             .call(
@@ -568,6 +582,41 @@ async fn changes_are_audited_and_tokens_can_be_revoked() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_revoked_on_another_instance_stops_working_there_too() {
+    let a = Server::start().await;
+    let b = a.second_instance().await;
+    let token = a.login("manager").await;
+    let me = |server: &Server| {
+        let token = token.clone();
+        let server = (server.base.clone(), server.http.clone());
+        async move {
+            server
+                .1
+                .get(format!("{}/api/v1/me", server.0))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // B has seen the token, and remembers it for a short while.
+    assert_eq!(me(&b).await, StatusCode::OK);
+    let (status, _) = a
+        .call(Method::POST, "/api/v1/auth/logout", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        me(&a).await,
+        StatusCode::UNAUTHORIZED,
+        "at once where revoked"
+    );
+    // Two seconds is how long a server trusts what it read about a token.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(me(&b).await, StatusCode::UNAUTHORIZED, "and soon elsewhere");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn public_calls_and_sign_ins_are_rate_limited() {
     let server = Server::start_with(HttpSettings {
         public_per_minute: 5,
@@ -785,16 +834,7 @@ async fn live_updates_resume_without_a_gap_and_hide_ids_from_screens() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_instance_sees_what_the_first_configured_and_called() {
     let a = Server::start().await;
-    let mut b = Server {
-        base: serve(&a.store, &a.bus, HttpSettings::default()).await,
-        http: reqwest::Client::new(),
-        config: a.config.clone(),
-        other_branch: a.other_branch,
-        tokens: a.tokens.clone(),
-        other_admin: a.other_admin.clone(),
-        store: a.store.clone(),
-        bus: a.bus.clone(),
-    };
+    let mut b = a.second_instance().await;
     let admin = a.token(ApiRole::Admin);
     // A new branch with a service and a counter, configured through instance A...
     let mut branch = a.config.branch.clone();
