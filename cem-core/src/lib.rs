@@ -26,6 +26,7 @@ pub mod ids;
 pub mod org;
 pub mod org_store;
 pub mod store;
+pub mod task;
 pub mod text;
 pub mod time;
 
@@ -46,6 +47,7 @@ pub use store::{
     Capabilities, Delivery, EventBus, NewEvent, QueueEventStore, QueueEventStoreExt, RecordedEvent,
     Snapshot, StoreError, Subscription,
 };
+pub use task::{Background, BackgroundTask};
 pub use text::{Language, LocalizedText};
 pub use time::{Clock, ManualClock, OpeningHours, OpeningInterval, business_day};
 

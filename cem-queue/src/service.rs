@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 
 use cem_core::chrono::{DateTime, Utc};
 use cem_core::{
-    BranchConfig, BranchId, EventBus, EventEnvelope, NewEvent, QueueEventStore, RecordedEvent,
-    Snapshot, StoreError,
+    Background, BranchConfig, BranchId, EventBus, EventEnvelope, NewEvent, QueueEventStore,
+    RecordedEvent, Snapshot, StoreError,
 };
 // Eventually fair: a command waiting for its branch is not overtaken indefinitely by newer ones
 // (a barging mutex starved some callers for seconds under load).
@@ -120,6 +120,8 @@ struct Slot {
 pub struct QueueService {
     store: Arc<dyn QueueEventStore>,
     bus: Option<Arc<dyn EventBus>>,
+    /// Where snapshots are written, when not by the command that made them due.
+    background: Option<Arc<dyn Background>>,
     options: ServiceOptions,
     configs: Mutex<HashMap<BranchId, Arc<BranchConfig>>>,
     cells: Mutex<HashMap<BranchId, Cell>>,
@@ -135,10 +137,21 @@ impl QueueService {
         Self {
             store,
             bus,
+            background: None,
             options,
             configs: Mutex::new(HashMap::new()),
             cells: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Writes snapshots through `background`: the command that makes one due then copies the
+    /// state and returns, and the copy is encoded and saved there. Without it that command
+    /// encodes and saves the snapshot before it returns, which for a branch holding tens of
+    /// thousands of tickets takes tens of milliseconds.
+    #[must_use]
+    pub fn with_background(mut self, background: Arc<dyn Background>) -> Self {
+        self.background = Some(background);
+        self
     }
 
     /// Makes a branch known (or replaces its configuration; its state is reloaded on next use).
@@ -220,18 +233,17 @@ impl QueueService {
                         version,
                         queue.ticket_count(),
                     );
-                    let snapshot = due.then(|| Snapshot {
-                        branch,
-                        version,
-                        format: SNAPSHOT_FORMAT,
-                        data: queue.to_snapshot(),
+                    let snapshot = due.then(|| match self.background {
+                        Some(_) => DueSnapshot::State(Box::new(queue.clone())),
+                        None => DueSnapshot::Encoded(queue.to_snapshot()),
                     });
                     let answer = f(queue);
                     if snapshot.is_some() {
                         slot.snapshot_at = version;
                     }
                     drop(guard);
-                    self.after_append(&recorded, snapshot).await;
+                    self.after_append(&recorded, snapshot.map(|s| (branch, version, s)))
+                        .await;
                     let envelopes = recorded
                         .into_iter()
                         .zip(events)
@@ -378,12 +390,34 @@ impl QueueService {
 
     /// Publishing and snapshots are best effort: the events are stored, subscribers catch up
     /// from the store after a gap, and a missing snapshot only makes the next load replay more.
-    async fn after_append(&self, recorded: &[RecordedEvent], snapshot: Option<Snapshot>) {
+    async fn after_append(
+        &self,
+        recorded: &[RecordedEvent],
+        snapshot: Option<(BranchId, u64, DueSnapshot)>,
+    ) {
         if let Some(bus) = &self.bus {
             let _ = bus.publish(recorded).await;
         }
-        if let Some(s) = snapshot {
-            let _ = self.store.save_snapshot(&s).await;
+        let Some((branch, version, due)) = snapshot else {
+            return;
+        };
+        let store = Arc::clone(&self.store);
+        let save = async move {
+            let data = match due {
+                DueSnapshot::State(queue) => queue.to_snapshot(),
+                DueSnapshot::Encoded(data) => data,
+            };
+            let snapshot = Snapshot {
+                branch,
+                version,
+                format: SNAPSHOT_FORMAT,
+                data,
+            };
+            let _ = store.save_snapshot(&snapshot).await;
+        };
+        match &self.background {
+            Some(background) => background.run(Box::pin(save)),
+            None => save.await,
         }
     }
 
@@ -393,6 +427,14 @@ impl QueueService {
         }
         Ok(lock(&self.cells).entry(branch).or_default().clone())
     }
+}
+
+/// A snapshot made due by a command.
+enum DueSnapshot {
+    /// A copy of the state, encoded in the background.
+    State(Box<BranchQueue>),
+    /// The state encoded by the command.
+    Encoded(Vec<u8>),
 }
 
 /// Whether a branch at `version`, holding `tickets`, is due a snapshot after the one at `last`:

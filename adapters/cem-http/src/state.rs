@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use cem_core::chrono::{DateTime, Utc};
 use cem_core::{
-    AuditStore, AuthStore, BranchConfig, BranchId, Clock, EventBus, OrgStore, OrgStoreExt,
-    OrganizationId, QueueEventStore,
+    AuditStore, AuthStore, Background, BackgroundTask, BranchConfig, BranchId, Clock, EventBus,
+    OrgStore, OrgStoreExt, OrganizationId, QueueEventStore,
 };
 use cem_queue::{BranchQueue, Command, QueueService, ServiceError, ServiceOptions};
 use governor::{DefaultKeyedRateLimiter, Quota};
@@ -24,6 +24,21 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
+    }
+}
+
+/// How often a server looks for configuration changes made through other instances.
+pub(crate) const FOLLOW_CHANGES_EVERY: Duration = Duration::from_secs(2);
+
+/// Runs the queue service's background work (snapshots of large branches) on tokio's blocking
+/// pool, off the threads that serve requests.
+#[derive(Debug)]
+struct BlockingPool(tokio::runtime::Handle);
+
+impl Background for BlockingPool {
+    fn run(&self, task: BackgroundTask) {
+        let handle = self.0.clone();
+        self.0.spawn_blocking(move || handle.block_on(task));
     }
 }
 
@@ -131,11 +146,14 @@ impl AppState {
         settings: HttpSettings,
         queue_options: ServiceOptions,
     ) -> Result<Self, ApiError> {
-        let queue = Arc::new(QueueService::new(
-            Arc::clone(&stores.events),
-            Some(Arc::clone(&stores.bus)),
-            queue_options,
-        ));
+        let queue = Arc::new(
+            QueueService::new(
+                Arc::clone(&stores.events),
+                Some(Arc::clone(&stores.bus)),
+                queue_options,
+            )
+            .with_background(Arc::new(BlockingPool(tokio::runtime::Handle::current()))),
+        );
         let hub = Hub::start(
             Arc::clone(&stores.events),
             Arc::clone(&stores.bus),
@@ -154,12 +172,75 @@ impl AppState {
             settings,
             stores,
         }));
+        // What the audit logs say before the branches are read: a change after this is followed.
+        let mut seen = HashMap::new();
+        state.changed_organizations(&mut seen).await?;
         for org in state.0.stores.org.organizations().await? {
             for branch in state.0.stores.org.branches(org.id).await? {
                 state.reload_branch(branch.id).await?;
             }
         }
+        state.follow_changes(seen);
         Ok(state)
+    }
+
+    /// Every [`FOLLOW_CHANGES_EVERY`], reloads the branches of each organization whose audit
+    /// log moved and whose configuration differs from the one in use: a change made through
+    /// another instance sharing the stores reaches this one within that time. The task ends
+    /// when the state is dropped.
+    fn follow_changes(&self, mut seen: HashMap<OrganizationId, u64>) {
+        let weak = Arc::downgrade(&self.0);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(FOLLOW_CHANGES_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let Some(inner) = weak.upgrade() else { return };
+                let state = Self(inner);
+                let changed = match state.changed_organizations(&mut seen).await {
+                    Ok(changed) => changed,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot read the audit logs; retrying");
+                        continue;
+                    }
+                };
+                for org in changed {
+                    if let Err(e) = state.refresh_organization(org).await {
+                        tracing::warn!(error = %e, %org, "cannot reload an organization's branches");
+                    }
+                }
+            }
+        });
+    }
+
+    /// The organizations whose newest audit entry is not the one in `seen`, which is updated.
+    async fn changed_organizations(
+        &self,
+        seen: &mut HashMap<OrganizationId, u64>,
+    ) -> Result<Vec<OrganizationId>, ApiError> {
+        let mut changed = Vec::new();
+        for org in self.0.stores.org.organizations().await? {
+            let newest = self.0.stores.audit.audit(org.id, None, 1).await?;
+            let newest = newest.first().map_or(0, |a| a.seq);
+            if seen.insert(org.id, newest) != Some(newest) {
+                changed.push(org.id);
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Hands the queue service each branch of `org` whose stored configuration differs from
+    /// the one it uses.
+    async fn refresh_organization(&self, org: OrganizationId) -> Result<(), ApiError> {
+        for branch in self.0.stores.org.branches(org).await? {
+            let config = self.0.stores.org.branch_config(branch.id).await?;
+            if self.0.queue.config(branch.id).as_deref() != Some(&config) {
+                tracing::info!(branch = %branch.id, "configuration changed elsewhere; reloading");
+                self.install(config)?;
+            }
+        }
+        Ok(())
     }
 
     /// The current instant.
@@ -184,14 +265,21 @@ impl AppState {
     /// `NotFound`, a store error, or `invalid_config`.
     pub async fn reload_branch(&self, branch: BranchId) -> Result<BranchConfig, ApiError> {
         let config = self.0.stores.org.branch_config(branch).await?;
+        self.install(config.clone())?;
+        Ok(config)
+    }
+
+    /// Hands a branch's configuration to the queue service.
+    fn install(&self, config: BranchConfig) -> Result<(), ApiError> {
         config.validate()?;
-        self.0.queue.add_branch(config.clone())?;
+        let (branch, organization) = (config.branch.id, config.branch.organization);
+        self.0.queue.add_branch(config)?;
         self.0
             .branches
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(branch, config.branch.organization);
-        Ok(config)
+            .insert(branch, organization);
+        Ok(())
     }
 
     /// Ends every live stream, so a graceful shutdown waits only for ordinary requests.

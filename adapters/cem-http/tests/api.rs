@@ -863,15 +863,19 @@ async fn a_second_instance_sees_what_the_first_configured_and_called() {
     // ...takes tickets on instance B, whose screen sees the call made on A.
     b.config.branch.id = branch.id;
     let mut screen = Sse::open(&b, ApiRole::Admin, "", None).await;
-    let (status, ticket) = b
-        .call(
-            Method::POST,
-            &format!("{root}/tickets"),
-            admin,
-            Some(json!({ "service": service.id })),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    let issue_on_b = || async {
+        let (status, ticket) = b
+            .call(
+                Method::POST,
+                &format!("{root}/tickets"),
+                admin,
+                Some(json!({ "service": service.id })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{ticket}");
+        ticket
+    };
+    let ticket = issue_on_b().await;
     let counter_path = format!("{root}/counters/{}", counter.id);
     for action in ["open", "call-next"] {
         let (status, answer) = a
@@ -893,6 +897,31 @@ async fn a_second_instance_sees_what_the_first_configured_and_called() {
         }
     }
     assert_eq!(kinds, ["ticket_issued", "counter_opened", "ticket_called"]);
+
+    // A change of the service made on A reaches B within two seconds (it follows the audit
+    // log): B's tickets then carry the new prefix.
+    let mut changed = service.clone();
+    changed.prefix = "Q".into();
+    let path = format!("{root}/services/{}", service.id);
+    let (status, answer) = a
+        .call(
+            Method::PUT,
+            &path,
+            admin,
+            Some(serde_json::to_value(&changed).unwrap()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let started = std::time::Instant::now();
+    let display = loop {
+        let ticket = issue_on_b().await;
+        let display = ticket["display"].as_str().unwrap().to_owned();
+        if display.starts_with("Q-") || started.elapsed().as_secs() >= 10 {
+            break display;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert!(display.starts_with("Q-"), "{display} after 10 s");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
