@@ -578,26 +578,8 @@ impl BranchQueue {
         command: &Command,
         now: DateTime<Utc>,
     ) -> Result<Vec<QueueEvent>, QueueError> {
-        match command {
-            Command::Issue(req) => self.issue(req.clone(), now),
-            Command::CallNext { counter } => self.call_next(*counter, now),
-            Command::Call { counter, ticket } => self.call(*counter, *ticket, now),
-            Command::Recall { counter } => self.recall(*counter, now),
-            Command::Start { counter } => self.start(*counter, now),
-            Command::Finish { counter } => self.finish(*counter, now),
-            Command::NoShow { counter } => self.no_show(*counter, now),
-            Command::Cancel { ticket } => self.cancel(*ticket, now),
-            Command::Park { counter } => self.park(*counter, now),
-            Command::Resume { ticket, position } => self.resume(*ticket, *position, now),
-            Command::Transfer {
-                ticket,
-                to,
-                position,
-            } => self.transfer(*ticket, *to, *position, now),
-            Command::OpenCounter { counter, agent } => self.open_counter(*counter, *agent, now),
-            Command::PauseCounter { counter } => self.pause_counter(*counter, now),
-            Command::CloseCounter { counter } => self.close_counter(*counter, now),
-        }
+        let d = self.decision(command, now)?;
+        self.commit(d.event, d.slot)
     }
 
     /// Issues a ticket: draws the next number of its service for the branch's business day and
@@ -620,6 +602,12 @@ impl BranchQueue {
         req: IssueTicket,
         now: DateTime<Utc>,
     ) -> Result<QueueEvent, QueueError> {
+        let d = self.decide_issue(req, now)?;
+        self.commit_one(d.event, d.slot)
+    }
+
+    /// Decides [`issue_event`](Self::issue_event) without changing the state.
+    fn decide_issue(&self, req: IssueTicket, now: DateTime<Utc>) -> Result<Decided, QueueError> {
         let now = self.clamp(now);
         if self.by_id.contains_key(&req.ticket) {
             return Err(QueueError::TicketExists { ticket: req.ticket });
@@ -665,7 +653,7 @@ impl BranchQueue {
                 cap,
             });
         }
-        self.commit_one(
+        decided(
             QueueEvent::TicketIssued {
                 ticket: req.ticket,
                 service: req.service,
@@ -700,13 +688,23 @@ impl BranchQueue {
         counter: CounterId,
         now: DateTime<Utc>,
     ) -> Result<QueueEvent, QueueError> {
+        let d = self.decide_call_next(counter, now)?;
+        self.commit_one(d.event, d.slot)
+    }
+
+    /// Decides [`call_next_event`](Self::call_next_event) without changing the state.
+    fn decide_call_next(
+        &self,
+        counter: CounterId,
+        now: DateTime<Utc>,
+    ) -> Result<Decided, QueueError> {
         let now = self.clamp(now);
         let k = self.free_open_counter(counter)?;
         let (slot, reason) = self
             .select(&self.counters[usize::from(k)], now)
             .ok_or(QueueError::NothingToCall { counter })?;
         let ticket = self.record(slot).ticket.id;
-        self.commit_one(self.called(k, ticket, reason, now), Some(slot))
+        decided(self.called(k, ticket, reason, now), Some(slot))
     }
 
     /// Calls a given waiting ticket out of order. The counter must serve the ticket's service and
@@ -721,6 +719,17 @@ impl BranchQueue {
         ticket: TicketId,
         now: DateTime<Utc>,
     ) -> Result<Vec<QueueEvent>, QueueError> {
+        let d = self.decide_call(counter, ticket, now)?;
+        self.commit(d.event, d.slot)
+    }
+
+    /// Decides [`call`](Self::call) without changing the state.
+    fn decide_call(
+        &self,
+        counter: CounterId,
+        ticket: TicketId,
+        now: DateTime<Utc>,
+    ) -> Result<Decided, QueueError> {
         let now = self.clamp(now);
         let k = self.free_open_counter(counter)?;
         let slot = self.slot(ticket)?;
@@ -734,7 +743,7 @@ impl BranchQueue {
         if !allowed {
             return Err(QueueError::NotServedByCounter { ticket, counter });
         }
-        self.commit(
+        decided(
             self.called(k, ticket, CallReason::Specific, now),
             Some(slot),
         )
@@ -749,6 +758,12 @@ impl BranchQueue {
         counter: CounterId,
         now: DateTime<Utc>,
     ) -> Result<Vec<QueueEvent>, QueueError> {
+        let d = self.decide_recall(counter, now)?;
+        self.commit(d.event, d.slot)
+    }
+
+    /// Decides [`recall`](Self::recall) without changing the state.
+    fn decide_recall(&self, counter: CounterId, now: DateTime<Utc>) -> Result<Decided, QueueError> {
         let now = self.clamp(now);
         let (_, slot) = self.held(counter)?;
         let r = self.record(slot);
@@ -768,7 +783,7 @@ impl BranchQueue {
                 at: now,
             }
         };
-        self.commit(event, Some(slot))
+        decided(event, Some(slot))
     }
 
     /// Starts serving the called ticket.
@@ -780,12 +795,18 @@ impl BranchQueue {
         counter: CounterId,
         now: DateTime<Utc>,
     ) -> Result<Vec<QueueEvent>, QueueError> {
+        let d = self.decide_start(counter, now)?;
+        self.commit(d.event, d.slot)
+    }
+
+    /// Decides [`start`](Self::start) without changing the state.
+    fn decide_start(&self, counter: CounterId, now: DateTime<Utc>) -> Result<Decided, QueueError> {
         let now = self.clamp(now);
         let (_, slot) = self.held(counter)?;
         let r = self.record(slot);
         self.expect_state(r, &[TicketState::Called], "started")?;
         let ticket = r.ticket.id;
-        self.commit(
+        decided(
             QueueEvent::ServiceStarted {
                 ticket,
                 counter,
@@ -814,10 +835,16 @@ impl BranchQueue {
         counter: CounterId,
         now: DateTime<Utc>,
     ) -> Result<QueueEvent, QueueError> {
+        let d = self.decide_finish(counter, now)?;
+        self.commit_one(d.event, d.slot)
+    }
+
+    /// Decides [`finish_event`](Self::finish_event) without changing the state.
+    fn decide_finish(&self, counter: CounterId, now: DateTime<Utc>) -> Result<Decided, QueueError> {
         let now = self.clamp(now);
         let (_, slot) = self.held(counter)?;
         let ticket = self.record(slot).ticket.id;
-        self.commit_one(
+        decided(
             QueueEvent::ServiceFinished {
                 ticket,
                 counter,
@@ -836,12 +863,22 @@ impl BranchQueue {
         counter: CounterId,
         now: DateTime<Utc>,
     ) -> Result<Vec<QueueEvent>, QueueError> {
+        let d = self.decide_no_show(counter, now)?;
+        self.commit(d.event, d.slot)
+    }
+
+    /// Decides [`no_show`](Self::no_show) without changing the state.
+    fn decide_no_show(
+        &self,
+        counter: CounterId,
+        now: DateTime<Utc>,
+    ) -> Result<Decided, QueueError> {
         let now = self.clamp(now);
         let (_, slot) = self.held(counter)?;
         let r = self.record(slot);
         self.expect_state(r, &[TicketState::Called], "marked a no-show")?;
         let ticket = r.ticket.id;
-        self.commit(
+        decided(
             QueueEvent::TicketNoShow {
                 ticket,
                 counter,
@@ -860,6 +897,12 @@ impl BranchQueue {
         ticket: TicketId,
         now: DateTime<Utc>,
     ) -> Result<Vec<QueueEvent>, QueueError> {
+        let d = self.decide_cancel(ticket, now)?;
+        self.commit(d.event, d.slot)
+    }
+
+    /// Decides [`cancel`](Self::cancel) without changing the state.
+    fn decide_cancel(&self, ticket: TicketId, now: DateTime<Utc>) -> Result<Decided, QueueError> {
         let now = self.clamp(now);
         let slot = self.slot(ticket)?;
         let r = self.record(slot);
@@ -872,7 +915,7 @@ impl BranchQueue {
             ],
             "cancelled",
         )?;
-        self.commit(QueueEvent::TicketCancelled { ticket, at: now }, Some(slot))
+        decided(QueueEvent::TicketCancelled { ticket, at: now }, Some(slot))
     }
 
     /// Puts the held ticket on hold and frees the counter.
@@ -884,10 +927,16 @@ impl BranchQueue {
         counter: CounterId,
         now: DateTime<Utc>,
     ) -> Result<Vec<QueueEvent>, QueueError> {
+        let d = self.decide_park(counter, now)?;
+        self.commit(d.event, d.slot)
+    }
+
+    /// Decides [`park`](Self::park) without changing the state.
+    fn decide_park(&self, counter: CounterId, now: DateTime<Utc>) -> Result<Decided, QueueError> {
         let now = self.clamp(now);
         let (_, slot) = self.held(counter)?;
         let ticket = self.record(slot).ticket.id;
-        self.commit(
+        decided(
             QueueEvent::TicketParked {
                 ticket,
                 counter,
@@ -907,11 +956,22 @@ impl BranchQueue {
         position: LinePosition,
         now: DateTime<Utc>,
     ) -> Result<Vec<QueueEvent>, QueueError> {
+        let d = self.decide_resume(ticket, position, now)?;
+        self.commit(d.event, d.slot)
+    }
+
+    /// Decides [`resume`](Self::resume) without changing the state.
+    fn decide_resume(
+        &self,
+        ticket: TicketId,
+        position: LinePosition,
+        now: DateTime<Utc>,
+    ) -> Result<Decided, QueueError> {
         let now = self.clamp(now);
         let slot = self.slot(ticket)?;
         let r = self.record(slot);
         self.expect_state(r, &[TicketState::Parked], "resumed")?;
-        self.commit(
+        decided(
             QueueEvent::TicketResumed {
                 ticket,
                 position,
@@ -933,6 +993,18 @@ impl BranchQueue {
         position: LinePosition,
         now: DateTime<Utc>,
     ) -> Result<Vec<QueueEvent>, QueueError> {
+        let d = self.decide_transfer(ticket, to, position, now)?;
+        self.commit(d.event, d.slot)
+    }
+
+    /// Decides [`transfer`](Self::transfer) without changing the state.
+    fn decide_transfer(
+        &self,
+        ticket: TicketId,
+        to: TransferTarget,
+        position: LinePosition,
+        now: DateTime<Utc>,
+    ) -> Result<Decided, QueueError> {
         let now = self.clamp(now);
         let slot = self.slot(ticket)?;
         let r = self.record(slot);
@@ -960,7 +1032,7 @@ impl BranchQueue {
                 self.counter_index(c)?;
             }
         }
-        self.commit(
+        decided(
             QueueEvent::TicketTransferred {
                 ticket,
                 from_counter,
@@ -982,13 +1054,24 @@ impl BranchQueue {
         agent: Option<AgentId>,
         now: DateTime<Utc>,
     ) -> Result<Vec<QueueEvent>, QueueError> {
+        let d = self.decide_open_counter(counter, agent, now)?;
+        self.commit(d.event, d.slot)
+    }
+
+    /// Decides [`open_counter`](Self::open_counter) without changing the state.
+    fn decide_open_counter(
+        &self,
+        counter: CounterId,
+        agent: Option<AgentId>,
+        now: DateTime<Utc>,
+    ) -> Result<Decided, QueueError> {
         let now = self.clamp(now);
         let k = self.counter_index(counter)?;
         let status = self.counters[usize::from(k)].status;
         if status == CounterStatus::Open {
             return Err(QueueError::CounterAlready { counter, status });
         }
-        self.commit(
+        decided(
             QueueEvent::CounterOpened {
                 counter,
                 agent,
@@ -1007,13 +1090,23 @@ impl BranchQueue {
         counter: CounterId,
         now: DateTime<Utc>,
     ) -> Result<Vec<QueueEvent>, QueueError> {
+        let d = self.decide_pause_counter(counter, now)?;
+        self.commit(d.event, d.slot)
+    }
+
+    /// Decides [`pause_counter`](Self::pause_counter) without changing the state.
+    fn decide_pause_counter(
+        &self,
+        counter: CounterId,
+        now: DateTime<Utc>,
+    ) -> Result<Decided, QueueError> {
         let now = self.clamp(now);
         let k = self.counter_index(counter)?;
         let status = self.counters[usize::from(k)].status;
         if status != CounterStatus::Open {
             return Err(QueueError::CounterNotOpen { counter, status });
         }
-        self.commit(QueueEvent::CounterPaused { counter, at: now }, None)
+        decided(QueueEvent::CounterPaused { counter, at: now }, None)
     }
 
     /// Closes a counter that holds no ticket.
@@ -1025,6 +1118,16 @@ impl BranchQueue {
         counter: CounterId,
         now: DateTime<Utc>,
     ) -> Result<Vec<QueueEvent>, QueueError> {
+        let d = self.decide_close_counter(counter, now)?;
+        self.commit(d.event, d.slot)
+    }
+
+    /// Decides [`close_counter`](Self::close_counter) without changing the state.
+    fn decide_close_counter(
+        &self,
+        counter: CounterId,
+        now: DateTime<Utc>,
+    ) -> Result<Decided, QueueError> {
         let now = self.clamp(now);
         let k = self.counter_index(counter)?;
         let c = &self.counters[usize::from(k)];
@@ -1040,10 +1143,45 @@ impl BranchQueue {
                 ticket: self.record(slot).ticket.id,
             });
         }
-        self.commit(QueueEvent::CounterClosed { counter, at: now }, None)
+        decided(QueueEvent::CounterClosed { counter, at: now }, None)
     }
 
     // ----- command helpers -------------------------------------------------------------------
+
+    /// The one event `command` would produce, without applying it: [`handle`](Self::handle)
+    /// is this followed by [`apply`](Self::apply). A caller that stores events before it
+    /// changes its state (the service) keeps the state as it was when the store refuses them.
+    ///
+    /// # Errors
+    /// As `handle`; the state is unchanged either way.
+    pub fn decide(&self, command: &Command, now: DateTime<Utc>) -> Result<QueueEvent, QueueError> {
+        self.decision(command, now).map(|d| d.event)
+    }
+
+    fn decision(&self, command: &Command, now: DateTime<Utc>) -> Result<Decided, QueueError> {
+        match command {
+            Command::Issue(req) => self.decide_issue(req.clone(), now),
+            Command::CallNext { counter } => self.decide_call_next(*counter, now),
+            Command::Call { counter, ticket } => self.decide_call(*counter, *ticket, now),
+            Command::Recall { counter } => self.decide_recall(*counter, now),
+            Command::Start { counter } => self.decide_start(*counter, now),
+            Command::Finish { counter } => self.decide_finish(*counter, now),
+            Command::NoShow { counter } => self.decide_no_show(*counter, now),
+            Command::Cancel { ticket } => self.decide_cancel(*ticket, now),
+            Command::Park { counter } => self.decide_park(*counter, now),
+            Command::Resume { ticket, position } => self.decide_resume(*ticket, *position, now),
+            Command::Transfer {
+                ticket,
+                to,
+                position,
+            } => self.decide_transfer(*ticket, *to, *position, now),
+            Command::OpenCounter { counter, agent } => {
+                self.decide_open_counter(*counter, *agent, now)
+            }
+            Command::PauseCounter { counter } => self.decide_pause_counter(*counter, now),
+            Command::CloseCounter { counter } => self.decide_close_counter(*counter, now),
+        }
+    }
 
     /// Time never runs backwards inside a stream: an instant before the last event is read as
     /// the last event's instant, so events stay ordered whatever the callers' clocks say.
@@ -1058,9 +1196,9 @@ impl BranchQueue {
         }
     }
 
-    /// Applies the one event a command produced and returns it. `slot` is the record of the
-    /// event's ticket when the command already found it: applying then skips the id lookup, a
-    /// cache miss saved on the hot paths when a million tickets wait.
+    /// Applies the one event a command produced and returns it (see [`commit_one`]).
+    ///
+    /// [`commit_one`]: Self::commit_one
     fn commit(
         &mut self,
         event: QueueEvent,
@@ -1657,4 +1795,19 @@ mod opt_secs {
     ) -> Result<Option<Duration>, D::Error> {
         Option::<i64>::deserialize(d).map(|o| o.map(Duration::seconds))
     }
+}
+
+/// The event a command decided on, with the record of its ticket when the command found it:
+/// applying then skips the id lookup, a cache miss saved on the hot paths when a million
+/// tickets wait.
+#[derive(Debug)]
+struct Decided {
+    event: QueueEvent,
+    slot: Option<Slot>,
+}
+
+/// A decision, as the command helpers return it.
+#[allow(clippy::unnecessary_wraps)]
+fn decided(event: QueueEvent, slot: Option<Slot>) -> Result<Decided, QueueError> {
+    Ok(Decided { event, slot })
 }

@@ -1,10 +1,11 @@
 //! The queue service: branch queues kept in memory over the storage ports.
 //!
 //! A command loads the branch (its latest snapshot plus a replay of the events after it, then
-//! kept in memory), catches up with events other instances appended, runs the pure core,
-//! appends the new events with the version it started from, and publishes them. When another
-//! instance appended first, the store refuses the append (`Conflict`); the service reloads and
-//! runs the command again, so two instances never call the same ticket. Commands of one branch
+//! kept in memory), catches up with events other instances appended, lets the pure core decide
+//! the command's event, appends it with the version it started from, applies it once stored,
+//! and publishes it. When another instance appended first, the store refuses the append
+//! (`Conflict`); the service catches up with what that instance wrote and decides again, so two
+//! instances never call the same ticket. Commands of one branch
 //! are serialized inside an instance; commands of different branches run in parallel.
 
 use std::collections::HashMap;
@@ -190,9 +191,10 @@ impl QueueService {
     ///
     /// The state in memory is used as it is, without reading the store first: when another
     /// instance appended meanwhile, the append conflicts and the command runs again on the
-    /// reloaded state, and a command the state in memory refuses is tried once more on the
+    /// state caught up with the store, and a command the state in memory refuses is tried once more on the
     /// state caught up with the store before the refusal stands. A lone instance thus writes
-    /// without a read.
+    /// without a read. The state changes only after the store took the event, so dropping the
+    /// returned future at any point leaves it as the store has it.
     ///
     /// # Errors
     /// As [`execute`](Self::execute).
@@ -215,17 +217,28 @@ impl QueueService {
             }
             let queue = slot.queue.as_mut().expect("loaded");
             let expected = queue.version();
-            let events = match queue.handle(command, now) {
-                Ok(events) => events,
+            // Decided, not applied: the state changes only once the store took the event, so a
+            // refused append, a failed one or a caller that gives up while it is in flight
+            // leaves the state as the store had it (an append that did land unseen makes the
+            // next one conflict and catch up).
+            let event = match queue.decide(command, now) {
+                Ok(event) => event,
                 Err(_) if !caught_up => {
                     caught_up = true;
                     continue;
                 }
                 Err(e) => return Err(e.into()),
             };
-            let new: Vec<NewEvent> = events.iter().map(encode).collect();
-            match self.store.append(branch, expected, &new).await {
+            match self.store.append(branch, expected, &[encode(&event)]).await {
                 Ok(recorded) => {
+                    if let Err(e) = queue.apply(&event) {
+                        slot.queue = None;
+                        return Err(ServiceError::Corrupt {
+                            branch,
+                            version: expected + 1,
+                            reason: e.to_string(),
+                        });
+                    }
                     let version = queue.version();
                     let due = snapshot_due(
                         self.options.snapshot_every,
@@ -246,7 +259,7 @@ impl QueueService {
                         .await;
                     let envelopes = recorded
                         .into_iter()
-                        .zip(events)
+                        .zip([event])
                         .map(|(r, event)| EventEnvelope {
                             branch,
                             version: r.version,
@@ -256,15 +269,12 @@ impl QueueService {
                         .collect();
                     return Ok((envelopes, answer));
                 }
-                // Another instance appended first: our state ran ahead of the store. Reload.
+                // Another instance appended first: catch up with it and decide again.
                 Err(StoreError::Conflict { .. }) => {
-                    slot.queue = None;
+                    caught_up = true;
                     slot.read_first = READ_FIRST_AFTER_OTHERS;
                 }
-                Err(e) => {
-                    slot.queue = None;
-                    return Err(e.into());
-                }
+                Err(e) => return Err(e.into()),
             }
         }
         Err(ServiceError::Contended {

@@ -893,6 +893,23 @@ fn refusals_change_nothing(s: &Step<'_>) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Deciding a command changes nothing, and its event applied gives what handling gave.
+fn decide_then_apply(s: &Step<'_>) -> Result<(), TestCaseError> {
+    let mut queue = s.before.clone();
+    let decided = queue.decide(s.command, s.now);
+    prop_assert!(queue == *s.before, "deciding changed the state");
+    match (decided, s.result) {
+        (Ok(event), Ok(events)) => {
+            prop_assert_eq!(std::slice::from_ref(&event), events.as_slice());
+            queue.apply(&event).map_err(fail)?;
+            prop_assert!(queue == *s.after, "applied differs from handled");
+        }
+        (Err(a), Err(b)) => prop_assert_eq!(a, b.clone()),
+        (a, b) => prop_assert!(false, "decided {:?}, handled {:?}", a, b),
+    }
+    Ok(())
+}
+
 /// One estimate per waiting ticket, the batch agreeing with the single ones.
 fn estimates_cover_the_waiting(s: &Step<'_>) -> Result<(), TestCaseError> {
     let q = s.after;
@@ -972,6 +989,11 @@ proptest! {
     #[test]
     fn a_refused_command_changes_nothing(script in script()) {
         drive(&script, refusals_change_nothing)?;
+    }
+
+    #[test]
+    fn deciding_then_applying_is_handling(script in script()) {
+        drive(&script, decide_then_apply)?;
     }
 
     #[test]
