@@ -95,6 +95,11 @@ id_type!(
     /// A device of a branch that signs in with a device token: a kiosk or a display screen.
     DeviceId
 );
+id_type!(
+    /// An outbound message (SMS, e-mail, webhook call); also its idempotency key, the same on
+    /// every delivery attempt.
+    MessageId
+);
 
 #[cfg(test)]
 mod tests {

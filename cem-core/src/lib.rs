@@ -23,6 +23,7 @@ pub mod auth_store;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod notify;
 pub mod org;
 pub mod org_store;
 pub mod store;
@@ -35,9 +36,10 @@ pub use auth_store::{AccessToken, AuthStore, Device, DeviceKind, Subject};
 pub use error::ValidationError;
 pub use event::EventEnvelope;
 pub use ids::{
-    AgentId, BranchId, ClassId, CounterId, CustomerId, DeviceId, OrganizationId, ServiceId,
-    TicketId, UserId,
+    AgentId, BranchId, ClassId, CounterId, CustomerId, DeviceId, MessageId, OrganizationId,
+    ServiceId, TicketId, UserId,
 };
+pub use notify::{Channel, Notifier, OutboundMessage, SendError};
 pub use org::{
     Agent, Branch, BranchConfig, CallingPolicy, Counter, Customer, Organization, PriorityClass,
     ProfileService, QueueSettings, Service, WorkProfile,
