@@ -26,6 +26,7 @@ pub mod ids;
 pub mod notify;
 pub mod org;
 pub mod org_store;
+pub mod outbox;
 pub mod store;
 pub mod task;
 pub mod text;
@@ -45,6 +46,7 @@ pub use org::{
     ProfileService, QueueSettings, Service, WorkProfile,
 };
 pub use org_store::{OrgStore, OrgStoreExt, Role, User};
+pub use outbox::{OutboxEntry, OutboxState, OutboxStore, Outcome};
 pub use store::{
     Capabilities, Delivery, EventBus, NewEvent, QueueEventStore, QueueEventStoreExt, RecordedEvent,
     Snapshot, StoreError, Subscription,

@@ -15,6 +15,8 @@
 //!   of every catalogue, and the tests run it.
 //! - [`RetryPolicy`]: exponential backoff with jitter drawn from the message id, up to a
 //!   number of attempts.
+//! - [`Courier`]: the thin async layer that delivers what is due in an
+//!   [`OutboxStore`](cem_core::OutboxStore) through the notifiers, by that policy.
 //!
 //! ## Catalogues
 //!
@@ -42,9 +44,10 @@
 //! # Ok::<(), cem_notify::RenderError>(())
 //! ```
 //!
-//! This crate does no IO and reads no clock.
+//! This crate does no IO of its own and reads no clock: the courier talks only to the ports.
 
 mod catalogue;
+mod courier;
 mod error;
 mod jalali;
 mod kind;
@@ -53,6 +56,7 @@ mod retry;
 mod template;
 
 pub use catalogue::{check_catalogues, languages};
+pub use courier::{Courier, Pass};
 pub use error::RenderError;
 pub use jalali::JalaliDate;
 pub use kind::{KINDS, MessageKind, placeholders_of};

@@ -1,8 +1,10 @@
 //! # cem-store-memory
 //!
-//! [`MemoryStore`]: the queue event store and the organization store in the memory of one process, for tests and for
-//! embedding where durability is not needed. It keeps the whole contract of
-//! [`QueueEventStore`] and [`OrgStore`](cem_core::OrgStore), concurrency included; only its data dies with the process.
+//! [`MemoryStore`]: every store port in the memory of one process, for tests and for embedding
+//! where durability is not needed. It keeps the whole contract of [`QueueEventStore`],
+//! [`OrgStore`](cem_core::OrgStore), [`AuthStore`](cem_core::AuthStore),
+//! [`AuditStore`](cem_core::AuditStore) and [`OutboxStore`](cem_core::OutboxStore), concurrency
+//! included; only its data dies with the process.
 //!
 //! ```
 //! use cem_core::{BranchId, QueueEventStore};
@@ -20,6 +22,7 @@
 mod audit;
 mod auth;
 mod org;
+mod outbox;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -46,6 +49,7 @@ struct Inner {
     org: org::OrgTables,
     auth: auth::AuthTables,
     audit: Vec<cem_core::RecordedAudit>,
+    outbox: outbox::OutboxTables,
 }
 
 impl MemoryStore {

@@ -11,3 +11,7 @@ cem_store_testkit::org_store_conformance!(Ok::<_, String>(cem_store_testkit::Sha
 cem_store_testkit::auth_store_conformance!(Ok::<_, String>(cem_store_testkit::SharedHarness::new(
     cem_store_memory::MemoryStore::new
 )));
+
+cem_store_testkit::outbox_store_conformance!(Ok::<_, String>(
+    cem_store_testkit::SharedHarness::new(cem_store_memory::MemoryStore::new)
+));

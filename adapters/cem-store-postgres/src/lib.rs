@@ -9,6 +9,9 @@
 //! - [`PgStore`] also implements [`OrgStore`](cem_core::OrgStore): one table per kind of record
 //!   (`cem_organizations`, `cem_branches`, …), each record a JSONB document beside its id, owner
 //!   (a foreign key) and unique key.
+//! - [`PgStore`] also implements [`OutboxStore`](cem_core::OutboxStore) (tables
+//!   `cem_outbox_messages` and `cem_outbox_cursors`): workers claim due messages with
+//!   `FOR UPDATE SKIP LOCKED`, so any number of pools claim side by side without sharing one.
 //! - [`PgBus`] implements [`EventBus`](cem_core::EventBus) with LISTEN/NOTIFY: an event
 //!   published on one instance reaches the subscribers of every instance on the same database.
 //! - [`testing`] creates throwaway databases for tests against a real server.
@@ -62,6 +65,7 @@ mod bus;
 mod error;
 mod group;
 mod org;
+mod outbox;
 mod store;
 pub mod testing;
 

@@ -4,10 +4,10 @@
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use cem_core::{OrgStore, QueueEventStore};
+use cem_core::{OrgStore, OutboxStore, QueueEventStore};
 use cem_store_postgres::testing::{TestDatabase, admin_url};
 use cem_store_postgres::{PgStore, PgStoreOptions};
-use cem_store_testkit::{AuthHarness, Harness, OrgAuthStore, OrgHarness};
+use cem_store_testkit::{AuthHarness, Harness, OrgAuthStore, OrgHarness, OutboxHarness};
 
 /// Opens handles onto fresh databases; drops them all when the test is over.
 struct PgHarness {
@@ -24,14 +24,15 @@ impl PgHarness {
     }
 }
 
-#[async_trait]
-impl Harness for PgHarness {
-    async fn open(&self, handles: usize) -> Vec<Arc<dyn QueueEventStore>> {
+impl PgHarness {
+    /// `handles` stores onto one fresh database, each with its own pool, as separate server
+    /// instances would hold.
+    async fn handles(&self, handles: usize) -> Vec<Arc<PgStore>> {
         let db = TestDatabase::create(&self.admin_url)
             .await
             .expect("create a test database");
         let options = PgStoreOptions::default().max_connections(3);
-        let mut stores: Vec<Arc<dyn QueueEventStore>> = Vec::new();
+        let mut stores = Vec::new();
         for _ in 0..handles.max(1) {
             let store = PgStore::connect_with(db.url(), &options)
                 .await
@@ -40,6 +41,17 @@ impl Harness for PgHarness {
         }
         self.databases.lock().expect("not poisoned").push(db);
         stores
+    }
+}
+
+#[async_trait]
+impl Harness for PgHarness {
+    async fn open(&self, handles: usize) -> Vec<Arc<dyn QueueEventStore>> {
+        self.handles(handles)
+            .await
+            .into_iter()
+            .map(|s| s as Arc<dyn QueueEventStore>)
+            .collect()
     }
 }
 
@@ -71,6 +83,17 @@ impl AuthHarness for PgHarness {
     }
 }
 
+#[async_trait]
+impl OutboxHarness for PgHarness {
+    async fn open_outbox(&self, handles: usize) -> Vec<Arc<dyn OutboxStore>> {
+        self.handles(handles)
+            .await
+            .into_iter()
+            .map(|s| s as Arc<dyn OutboxStore>)
+            .collect()
+    }
+}
+
 cem_store_testkit::queue_store_conformance!(
     PgHarness::from_env(),
     ignore_unless(cem_postgres),
@@ -84,6 +107,12 @@ cem_store_testkit::org_store_conformance!(
 );
 
 cem_store_testkit::auth_store_conformance!(
+    PgHarness::from_env(),
+    ignore_unless(cem_postgres),
+    "CEM_TEST_POSTGRES_URL not set"
+);
+
+cem_store_testkit::outbox_store_conformance!(
     PgHarness::from_env(),
     ignore_unless(cem_postgres),
     "CEM_TEST_POSTGRES_URL not set"

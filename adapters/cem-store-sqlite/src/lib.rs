@@ -1,7 +1,9 @@
 //! # cem-store-sqlite
 //!
-//! The embedded storage adapter: [`SqliteStore`] implements cem-core's [`QueueEventStore`] and
-//! [`OrgStore`](cem_core::OrgStore) on one SQLite file in WAL mode, so a single server needs no database service. Several stores
+//! The embedded storage adapter: [`SqliteStore`] implements cem-core's [`QueueEventStore`],
+//! [`OrgStore`](cem_core::OrgStore), [`AuthStore`](cem_core::AuthStore),
+//! [`AuditStore`](cem_core::AuditStore) and [`OutboxStore`](cem_core::OutboxStore) on one
+//! SQLite file in WAL mode, so a single server needs no database service. Several stores
 //! (pools, processes) may open the same file; the concurrency contract holds across them.
 //!
 //! - Each event is a row of `queue_events`; `UNIQUE (branch, version)` is the
@@ -43,6 +45,7 @@
 mod audit;
 mod auth;
 mod org;
+mod outbox;
 
 use std::str::FromStr;
 use std::time::{Duration, Instant};

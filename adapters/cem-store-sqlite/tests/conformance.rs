@@ -4,9 +4,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use cem_core::{OrgStore, QueueEventStore};
+use cem_core::{OrgStore, OutboxStore, QueueEventStore};
 use cem_store_sqlite::SqliteStore;
-use cem_store_testkit::{AuthHarness, Harness, OrgAuthStore, OrgHarness};
+use cem_store_testkit::{AuthHarness, Harness, OrgAuthStore, OrgHarness, OutboxHarness};
 use tempfile::TempDir;
 
 /// Files in one temporary directory, removed when the test's harness is dropped.
@@ -64,3 +64,20 @@ impl AuthHarness for SqliteHarness {
 }
 
 cem_store_testkit::auth_store_conformance!(Ok::<_, String>(SqliteHarness::new()));
+
+#[async_trait]
+impl OutboxHarness for SqliteHarness {
+    async fn open_outbox(&self, handles: usize) -> Vec<Arc<dyn OutboxStore>> {
+        let n = self.files.fetch_add(1, Ordering::Relaxed);
+        let path = self.dir.path().join(format!("outbox-{n}.db"));
+        let path = path.to_str().expect("a UTF-8 temporary path");
+        let mut stores: Vec<Arc<dyn OutboxStore>> = Vec::new();
+        for _ in 0..handles.max(1) {
+            let store = SqliteStore::open(path).await.expect("open the SQLite file");
+            stores.push(Arc::new(store));
+        }
+        stores
+    }
+}
+
+cem_store_testkit::outbox_store_conformance!(Ok::<_, String>(SqliteHarness::new()));

@@ -2,15 +2,17 @@
 //!
 //! The conformance suites every store adapter runs: [`QueueEventStore`] cases in [`cases`],
 //! each a plain `async fn(&dyn Harness)`, [`OrgStore`] cases in [`org_cases`], each an
-//! `async fn(&dyn OrgHarness)`, and [`AuthStore`] cases in [`auth_cases`], each an
-//! `async fn(&dyn AuthHarness)`. [`queue_store_conformance!`], [`org_store_conformance!`] and
-//! [`auth_store_conformance!`] emit one test per case, so an adapter's test file is a line per
-//! suite:
+//! `async fn(&dyn OrgHarness)`, [`AuthStore`] cases in [`auth_cases`], each an
+//! `async fn(&dyn AuthHarness)`, and [`OutboxStore`] cases in [`outbox_cases`], each an
+//! `async fn(&dyn OutboxHarness)`. [`queue_store_conformance!`], [`org_store_conformance!`],
+//! [`auth_store_conformance!`] and [`outbox_store_conformance!`] emit one test per case, so an
+//! adapter's test file is a line per suite:
 //!
 //! ```ignore
 //! cem_store_testkit::queue_store_conformance!(Ok::<_, String>(MyHarness::new()));
 //! cem_store_testkit::org_store_conformance!(Ok::<_, String>(MyHarness::new()));
 //! cem_store_testkit::auth_store_conformance!(Ok::<_, String>(MyHarness::new()));
+//! cem_store_testkit::outbox_store_conformance!(Ok::<_, String>(MyHarness::new()));
 //! ```
 //!
 //! The expression gives `Result<impl Harness, String>`. A backend that needs a service can add
@@ -23,11 +25,12 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use cem_core::{AuditStore, AuthStore, OrgStore, QueueEventStore};
+use cem_core::{AuditStore, AuthStore, OrgStore, OutboxStore, QueueEventStore};
 
 pub mod auth_cases;
 pub mod cases;
 pub mod org_cases;
+pub mod outbox_cases;
 
 /// Opens stores for the cases.
 #[async_trait]
@@ -56,6 +59,14 @@ impl<T: OrgStore + AuthStore + AuditStore> OrgAuthStore for T {}
 pub trait AuthHarness: Send + Sync + 'static {
     /// A fresh, empty store.
     async fn open_auth(&self) -> Arc<dyn OrgAuthStore>;
+}
+
+/// Opens outboxes for the cases.
+#[async_trait]
+pub trait OutboxHarness: Send + Sync + 'static {
+    /// `handles` handles onto one fresh, empty outbox: separate pools where the backend has
+    /// them, as separate server instances would hold.
+    async fn open_outbox(&self, handles: usize) -> Vec<Arc<dyn OutboxStore>>;
 }
 
 /// A harness for stores that live in one handle (in memory): every handle is the same store.
@@ -94,6 +105,18 @@ where
 {
     async fn open_org(&self) -> Arc<dyn OrgStore> {
         Arc::new((self.0)())
+    }
+}
+
+#[async_trait]
+impl<F, S> OutboxHarness for SharedHarness<F>
+where
+    F: Fn() -> S + Send + Sync + 'static,
+    S: OutboxStore,
+{
+    async fn open_outbox(&self, handles: usize) -> Vec<Arc<dyn OutboxStore>> {
+        let store: Arc<dyn OutboxStore> = Arc::new((self.0)());
+        vec![store; handles.max(1)]
     }
 }
 
@@ -186,6 +209,27 @@ macro_rules! auth_store_conformance {
             revoking_a_subject_during_inserts_misses_no_earlier_token,
             deleting_a_device_during_inserts_leaves_no_token,
             the_audit_log_pages_newest_first_per_organization,
+        );
+    };
+}
+
+/// Emits one `#[tokio::test]` per [`OutboxStore`] conformance case for the harness expression
+/// given, of type `Result<impl OutboxHarness, String>`; the same forms as
+/// [`queue_store_conformance!`].
+#[macro_export]
+macro_rules! outbox_store_conformance {
+    ($harness:expr) => {
+        $crate::outbox_store_conformance!($harness, ignore_unless(all()), "");
+    };
+    ($harness:expr, ignore_unless($cfg:meta), $reason:literal) => {
+        $crate::queue_store_conformance!(@cases $harness, $cfg, $reason, outbox_cases;
+            enqueued_messages_read_back_and_enqueueing_is_idempotent,
+            cursors_move_with_their_messages_and_never_back,
+            claims_take_due_messages_earliest_first_and_lease_them,
+            settling_records_outcomes_and_ignores_late_ones,
+            dead_messages_are_listed_and_replayed,
+            erasing_a_recipient_blanks_its_messages,
+            concurrent_claims_never_share_a_message,
         );
     };
 }
