@@ -12,12 +12,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use cem_core::chrono::{DateTime, Utc};
-use cem_core::{
-    Channel, Language, ManualClock, MessageId, Notifier, OrganizationId, OutboundMessage,
-    OutboxState, OutboxStore,
-};
+use cem_core::{Channel, ManualClock, Notifier, OutboxStore};
 use cem_notify::{Courier, RetryPolicy};
 use cem_notify_http::{HttpNotifier, HttpNotifierSettings};
+
+mod common;
 use cem_store_memory::MemoryStore;
 
 /// An idempotent receiver: it processes each `Idempotency-Key` once. Of every five requests it
@@ -70,19 +69,7 @@ async fn every_message_reaches_an_idempotent_receiver_exactly_once() {
     let notifier: Arc<dyn Notifier> = Arc::new(HttpNotifier::new(settings).unwrap());
     let outbox = Arc::new(MemoryStore::new());
     let clock = Arc::new(ManualClock::new(t0()));
-    let messages: Vec<OutboundMessage> = (1..=MESSAGES)
-        .map(|n| OutboundMessage {
-            id: MessageId::from_u128(n),
-            organization: OrganizationId::from_u128(1),
-            channel: Channel::Sms,
-            to: format!("+49301234{n:03}"),
-            kind: "ticket_called".into(),
-            language: Language::en(),
-            subject: None,
-            body: format!("A-{n:03}, please go to counter 3."),
-            created_at: t0(),
-        })
-        .collect();
+    let messages = common::messages(MESSAGES, t0());
     outbox.enqueue(&messages, t0(), None).await.unwrap();
 
     // Two couriers share the outbox, as two server instances would.
@@ -101,12 +88,7 @@ async fn every_message_reaches_an_idempotent_receiver_exactly_once() {
         let (pa, pb) = tokio::join!(a.deliver_all_due(), b.deliver_all_due());
         let (pa, pb) = (pa.unwrap(), pb.unwrap());
         assert_eq!(pa.dead + pb.dead, 0, "nothing is refused for good here");
-        let mut delivered = 0;
-        for n in 1..=MESSAGES {
-            let entry = outbox.message(MessageId::from_u128(n)).await.unwrap();
-            delivered += usize::from(entry.state == OutboxState::Delivered);
-        }
-        if delivered == MESSAGES as usize {
+        if common::undelivered(outbox.as_ref(), MESSAGES).await == 0 {
             break;
         }
         rounds += 1;
@@ -118,17 +100,7 @@ async fn every_message_reaches_an_idempotent_receiver_exactly_once() {
     // One processing per message: the keys are exactly the message ids, the same on every
     // attempt, so the duplicates sent after a lost answer were recognised.
     let processed = receiver.processed.lock().unwrap().clone();
-    let mut keys: Vec<&String> = processed.keys().collect();
-    keys.sort();
-    let mut ids: Vec<String> = (1..=MESSAGES)
-        .map(|n| MessageId::from_u128(n).to_string())
-        .collect();
-    ids.sort();
-    assert_eq!(
-        keys,
-        ids.iter().collect::<Vec<_>>(),
-        "every message arrived, under its id"
-    );
+    common::assert_each_arrived_under_its_id(&processed, MESSAGES);
     assert!(
         processed.values().any(|&times| times > 1),
         "answers were lost after processing, so duplicates did arrive"

@@ -14,13 +14,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use cem_core::chrono::{DateTime, Utc};
-use cem_core::{
-    Channel, Clock, Language, ManualClock, MessageId, Notifier, OrganizationId, OutboundMessage,
-    OutboxState, OutboxStore,
-};
+use cem_core::{Channel, Clock, ManualClock, Notifier, OutboxStore};
 use cem_notify::{Courier, RetryPolicy};
 use cem_notify_http::{HttpNotifier, HttpNotifierSettings};
 use cem_store_sqlite::SqliteStore;
+
+mod common;
 
 const CHILD_DB: &str = "CEM_OUTBOX_CRASH_DB";
 const CHILD_URL: &str = "CEM_OUTBOX_CRASH_URL";
@@ -95,19 +94,7 @@ async fn a_courier_killed_mid_delivery_loses_nothing() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("outbox.sqlite").to_str().unwrap().to_owned();
     let created: DateTime<Utc> = SystemTime::now().into();
-    let messages: Vec<OutboundMessage> = (1..=MESSAGES)
-        .map(|n| OutboundMessage {
-            id: MessageId::from_u128(n),
-            organization: OrganizationId::from_u128(1),
-            channel: Channel::Sms,
-            to: format!("+49301234{n:03}"),
-            kind: "ticket_called".into(),
-            language: Language::en(),
-            subject: None,
-            body: format!("A-{n:03}, please go to counter 3."),
-            created_at: created,
-        })
-        .collect();
+    let messages = common::messages(MESSAGES, created);
     {
         let outbox = SqliteStore::open(&path).await.unwrap();
         outbox.enqueue(&messages, created, None).await.unwrap();
@@ -152,11 +139,7 @@ async fn a_courier_killed_mid_delivery_loses_nothing() {
     let mut rounds = 0;
     loop {
         courier.deliver_all_due().await.unwrap();
-        let mut undelivered = 0;
-        for n in 1..=MESSAGES {
-            let entry = outbox.message(MessageId::from_u128(n)).await.unwrap();
-            undelivered += usize::from(entry.state != OutboxState::Delivered);
-        }
+        let undelivered = common::undelivered(outbox.as_ref(), MESSAGES).await;
         if undelivered == 0 {
             break;
         }
@@ -166,17 +149,7 @@ async fn a_courier_killed_mid_delivery_loses_nothing() {
     }
 
     let seen = receiver.seen.lock().unwrap().clone();
-    let mut keys: Vec<&String> = seen.keys().collect();
-    keys.sort();
-    let mut ids: Vec<String> = (1..=MESSAGES)
-        .map(|n| MessageId::from_u128(n).to_string())
-        .collect();
-    ids.sort();
-    assert_eq!(
-        keys,
-        ids.iter().collect::<Vec<_>>(),
-        "every message, under its id"
-    );
+    common::assert_each_arrived_under_its_id(&seen, MESSAGES);
     let twice = seen.values().filter(|&&n| n > 1).count();
     println!(
         "outbox crash test: killed after {before} requests; {} messages, {twice} sent again \
