@@ -150,11 +150,17 @@ pub trait OutboxStore: Send + Sync + fmt::Debug + 'static {
     /// `NotFound`; `Conflict` when it is not dead, or was erased; `Unavailable` or `Backend`.
     async fn replay(&self, id: MessageId, now: DateTime<Utc>) -> Result<(), StoreError>;
 
-    /// Erases a recipient's contact data: every message to `to` keeps its id, kind and record
+    /// Erases a recipient's contact data in an organization: every message of `organization`
+    /// to `to` keeps its id, kind and record
     /// but loses its address and text, and those still pending die (`erased`). Returns how
     /// many messages were erased; the empty recipient (that of erased messages) erases none.
     ///
     /// # Errors
     /// `Unavailable` or `Backend`; nothing was erased.
-    async fn erase_recipient(&self, to: &str, now: DateTime<Utc>) -> Result<u64, StoreError>;
+    async fn erase_recipient(
+        &self,
+        organization: OrganizationId,
+        to: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
 }

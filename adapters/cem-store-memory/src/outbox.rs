@@ -187,14 +187,19 @@ impl OutboxStore for MemoryStore {
         Ok(())
     }
 
-    async fn erase_recipient(&self, to: &str, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    async fn erase_recipient(
+        &self,
+        organization: OrganizationId,
+        to: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
         if to.is_empty() {
             return Ok(0);
         }
         let mut inner = self.inner();
         let mut erased = 0;
         for r in inner.outbox.messages.values_mut() {
-            if r.entry.message.to != to {
+            if r.entry.message.to != to || r.entry.message.organization != organization {
                 continue;
             }
             erased += 1;

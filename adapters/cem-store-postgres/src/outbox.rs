@@ -354,7 +354,12 @@ impl OutboxStore for PgStore {
         }
     }
 
-    async fn erase_recipient(&self, to: &str, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    async fn erase_recipient(
+        &self,
+        organization: OrganizationId,
+        to: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
         // Erased messages have the empty recipient: erasing it would count them again.
         if to.is_empty() {
             return Ok(0);
@@ -367,10 +372,11 @@ impl OutboxStore for PgStore {
              settled_at = CASE WHEN state = 'pending' THEN $2 ELSE settled_at END, \
              lease_until = CASE WHEN state = 'pending' THEN NULL ELSE lease_until END, \
              state = CASE WHEN state = 'pending' THEN 'dead' ELSE state END \
-             WHERE recipient = $1",
+             WHERE recipient = $1 AND organization = $3",
         )
         .bind(to)
         .bind(now)
+        .bind(organization.0)
         .execute(self.pool())
         .await
         .map_err(map_sqlx)?;

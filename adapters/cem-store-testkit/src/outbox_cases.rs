@@ -256,8 +256,8 @@ pub async fn dead_messages_are_listed_and_replayed(h: &dyn OutboxHarness) {
     ));
 }
 
-/// Erasing a recipient blanks the address and text of every message to it, and pending ones
-/// die; other recipients keep theirs.
+/// Erasing a recipient blanks the address and text of every message of the organization to it,
+/// and pending ones die; other recipients, and other organizations, keep theirs.
 pub async fn erasing_a_recipient_blanks_its_messages(h: &dyn OutboxHarness) {
     let s = one(h).await;
     let mut mail = message(3, "ana@example.org");
@@ -272,6 +272,12 @@ pub async fn erasing_a_recipient_blanks_its_messages(h: &dyn OutboxHarness) {
     s.enqueue(&[message(4, "+4930222")], t0(), None)
         .await
         .unwrap();
+    // The same number, known to another organization: its data is not ours to erase.
+    let mut theirs = message(5, "+4930111");
+    theirs.organization = OTHER_ORG;
+    s.enqueue(&[theirs.clone()], t0() + secs(3600), None)
+        .await
+        .unwrap();
     let claimed = s.claim(t0(), t0() + secs(60), 1).await.unwrap();
     let delivered = claimed[0].message.id;
     assert_eq!(delivered, MessageId::from_u128(1), "the earliest due");
@@ -282,7 +288,7 @@ pub async fn erasing_a_recipient_blanks_its_messages(h: &dyn OutboxHarness) {
     );
 
     let at = t0() + secs(5);
-    assert_eq!(s.erase_recipient("+4930111", at).await.unwrap(), 2);
+    assert_eq!(s.erase_recipient(ORG, "+4930111", at).await.unwrap(), 2);
     for n in [1, 2] {
         let e = s.message(MessageId::from_u128(n)).await.unwrap();
         assert_eq!(e.message.to, "", "address erased");
@@ -315,12 +321,17 @@ pub async fn erasing_a_recipient_blanks_its_messages(h: &dyn OutboxHarness) {
         "+4930222"
     );
     assert_eq!(
-        s.erase_recipient("+4930111", at).await.unwrap(),
+        s.erase_recipient(ORG, "+4930111", at).await.unwrap(),
         0,
         "nothing left to erase"
     );
+    assert_eq!(s.message(theirs.id).await.unwrap().message, theirs);
     assert_eq!(
-        s.erase_recipient("", at).await.unwrap(),
+        s.erase_recipient(OTHER_ORG, "+4930111", at).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        s.erase_recipient(ORG, "", at).await.unwrap(),
         0,
         "erased ones stay uncounted"
     );
