@@ -26,6 +26,7 @@ mod error;
 mod live;
 mod ops;
 mod org;
+mod outbox;
 mod queue;
 mod state;
 
@@ -52,6 +53,7 @@ pub use auth::{
 pub use error::{ApiError, Problem};
 pub use live::LiveQuery;
 pub use org::{DeviceToken, NewDevice, UserRequest, UserView};
+pub use outbox::{DeadQuery, EraseRequest, Erased};
 pub use queue::{
     BranchStatus, CounterActionRequest, CounterState, IssueRequest, RecentCall, ResumeRequest,
     ServiceStatus, TicketView, TransferRequest,
@@ -72,6 +74,7 @@ pub use state::{AppState, HttpSettings, Stores, SystemClock};
         org::agents, org::put_agent, org::delete_agent,
         org::users, org::put_user, org::delete_user,
         audit::audit,
+        outbox::dead, outbox::message, outbox::replay, outbox::erase,
         queue::status, queue::issue, queue::tickets, queue::ticket, queue::cancel,
         queue::transfer, queue::resume, queue::counters, queue::counter, queue::counter_action,
         live::events,
@@ -81,6 +84,7 @@ pub use state::{AppState, HttpSettings, Stores, SystemClock};
         (name = "queue", description = "Tickets, counters and live status"),
         (name = "live", description = "Server-sent events"),
         (name = "organization", description = "Configuration and users"),
+        (name = "notifications", description = "Messages to customers: dead letters, replay, erasure"),
         (name = "auth", description = "Sign-in and tokens"),
         (name = "operations", description = "Health and metrics"),
     )
@@ -172,6 +176,10 @@ pub fn router(state: AppState) -> Router {
             put(org::put_user).delete(org::delete_user),
         )
         .route("/api/v1/audit", get(audit::audit))
+        .route("/api/v1/outbox/dead", get(outbox::dead))
+        .route("/api/v1/outbox/erase", post(outbox::erase))
+        .route("/api/v1/outbox/{message}", get(outbox::message))
+        .route("/api/v1/outbox/{message}/replay", post(outbox::replay))
         .route("/api/v1/branches/{branch}/status", get(queue::status))
         .route("/api/v1/branches/{branch}/events", get(live::events))
         .route(

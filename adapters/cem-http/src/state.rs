@@ -9,7 +9,7 @@ use std::time::Duration;
 use cem_core::chrono::{DateTime, Utc};
 use cem_core::{
     AuditStore, AuthStore, Background, BackgroundTask, BranchConfig, BranchId, Clock, EventBus,
-    OrgStore, OrgStoreExt, OrganizationId, QueueEventStore,
+    OrgStore, OrgStoreExt, OrganizationId, OutboxStore, QueueEventStore,
 };
 use cem_queue::{BranchQueue, Command, QueueService, ServiceError, ServiceOptions};
 use governor::{DefaultKeyedRateLimiter, Quota};
@@ -89,21 +89,24 @@ pub struct Stores {
     pub auth: Arc<dyn AuthStore>,
     /// The audit log.
     pub audit: Arc<dyn AuditStore>,
+    /// Messages waiting to leave, and their delivery record.
+    pub outbox: Arc<dyn OutboxStore>,
     /// The event bus between instances (or within one).
     pub bus: Arc<dyn EventBus>,
 }
 
 impl Stores {
-    /// All four stores from one backend that implements them all (every CEM store adapter).
+    /// Every store from one backend that implements them all (every CEM store adapter).
     pub fn single<S>(store: Arc<S>, bus: Arc<dyn EventBus>) -> Self
     where
-        S: QueueEventStore + OrgStore + AuthStore + AuditStore,
+        S: QueueEventStore + OrgStore + AuthStore + AuditStore + OutboxStore,
     {
         Self {
             events: store.clone(),
             org: store.clone(),
             auth: store.clone(),
-            audit: store,
+            audit: store.clone(),
+            outbox: store,
             bus,
         }
     }

@@ -617,6 +617,112 @@ async fn a_token_revoked_on_another_instance_stops_working_there_too() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_letters_are_shown_replayed_and_erased_per_organization() {
+    use cem_core::{Channel, MessageId, OutboundMessage, OutboxStore, Outcome};
+    let server = Server::start().await;
+    let admin = server.token(ApiRole::Admin);
+    let ours = server.config.branch.organization;
+    let theirs = OrganizationId::from_u128(0x0B7);
+    let now =
+        cem_core::chrono::DateTime::<cem_core::chrono::Utc>::from(std::time::SystemTime::now());
+    let message = |n: u128, organization| OutboundMessage {
+        id: MessageId::from_u128(n),
+        organization,
+        channel: Channel::Sms,
+        to: "+4930555".into(),
+        kind: "ticket_called".into(),
+        language: Language::en(),
+        subject: None,
+        body: "A-001, please go to counter 1.".into(),
+        created_at: now,
+    };
+    let outbox: &dyn OutboxStore = server.store.as_ref();
+    outbox
+        .enqueue(&[message(1, ours), message(2, theirs)], now, None)
+        .await
+        .unwrap();
+    for entry in outbox.claim(now, now, 10).await.unwrap() {
+        let refused = Outcome::Dead {
+            error: "404 from the gateway".into(),
+        };
+        outbox
+            .settle(entry.message.id, 1, &refused, now)
+            .await
+            .unwrap();
+    }
+    let (mine, their) = (MessageId::from_u128(1), MessageId::from_u128(2));
+
+    // Each organization sees its own dead letters only.
+    let (status, dead) = server
+        .call(Method::GET, "/api/v1/outbox/dead", admin, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(dead.as_array().unwrap().len(), 1, "{dead}");
+    assert_eq!(dead[0]["message"]["id"], mine.to_string());
+    assert_eq!(dead[0]["last_error"], "404 from the gateway");
+    let (_, dead) = server
+        .call(
+            Method::GET,
+            "/api/v1/outbox/dead",
+            Some(&server.other_admin),
+            None,
+        )
+        .await;
+    assert_eq!(dead[0]["message"]["id"], their.to_string());
+    let (status, body) = server
+        .call(Method::GET, &format!("/api/v1/outbox/{their}"), admin, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+
+    // Replayed, it is pending again; a second replay conflicts.
+    let replay = format!("/api/v1/outbox/{mine}/replay");
+    let (status, _) = server.call(Method::POST, &replay, admin, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, entry) = server
+        .call(Method::GET, &format!("/api/v1/outbox/{mine}"), admin, None)
+        .await;
+    assert_eq!(entry["state"], "pending");
+    let (status, body) = server.call(Method::POST, &replay, admin, None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
+    // Erasure: ours loses the number, theirs keeps it; the audit log does not repeat it.
+    let erase = |to: &str| json!({ "to": to });
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/api/v1/outbox/erase",
+            admin,
+            Some(erase("  ")),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::BAD_REQUEST, json!("invalid_recipient"))
+    );
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/api/v1/outbox/erase",
+            admin,
+            Some(erase("+4930555")),
+        )
+        .await;
+    assert_eq!((status, body["erased"].clone()), (StatusCode::OK, json!(1)));
+    let (_, entry) = server
+        .call(Method::GET, &format!("/api/v1/outbox/{mine}"), admin, None)
+        .await;
+    assert_eq!(
+        (entry["message"]["to"].clone(), entry["state"].clone()),
+        (json!(""), json!("dead"))
+    );
+    assert_eq!(outbox.message(their).await.unwrap().message.to, "+4930555");
+    let (_, audit) = server.call(Method::GET, "/api/v1/audit", admin, None).await;
+    assert_eq!(audit[0]["action"], "outbox.erase");
+    assert_eq!(audit[1]["action"], "outbox.replay");
+    assert!(!audit.to_string().contains("4930555"), "{audit}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn public_calls_and_sign_ins_are_rate_limited() {
     let server = Server::start_with(HttpSettings {
         public_per_minute: 5,

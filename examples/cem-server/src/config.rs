@@ -41,6 +41,23 @@ pub(crate) struct Config {
     pub(crate) db_connections: u32,
     /// Seconds to wait for requests in flight at shutdown.
     pub(crate) shutdown_grace_secs: u64,
+    /// An HTTP gateway that sends SMS (`CEM_SMS_GATEWAY_URL`): each message is posted to it
+    /// as JSON. Without it, SMS are only logged.
+    pub(crate) sms_gateway_url: Option<String>,
+    /// The secret that signs requests to the gateway (`CEM_NOTIFY_SECRET`); never logged.
+    pub(crate) notify_secret: Option<String>,
+    /// An SMTP relay for e-mail (`CEM_SMTP_HOST`). Without it, e-mail is only logged.
+    pub(crate) smtp_host: Option<String>,
+    /// The relay's port; 0 takes the usual one for `smtp_security`.
+    pub(crate) smtp_port: u16,
+    /// `none`, `starttls` or `tls`.
+    pub(crate) smtp_security: String,
+    /// The sender, such as `CEM <noreply@bank.example>` (`CEM_SMTP_FROM`).
+    pub(crate) smtp_from: String,
+    /// Credentials for the relay (`CEM_SMTP_USER`, `CEM_SMTP_PASSWORD`); never logged.
+    pub(crate) smtp_user: Option<String>,
+    /// See `smtp_user`.
+    pub(crate) smtp_password: Option<String>,
 }
 
 impl Default for Config {
@@ -61,6 +78,14 @@ impl Default for Config {
             body_limit: 64 * 1024,
             db_connections: 8,
             shutdown_grace_secs: 30,
+            sms_gateway_url: None,
+            notify_secret: None,
+            smtp_host: None,
+            smtp_port: 0,
+            smtp_security: "starttls".into(),
+            smtp_from: "CEM <noreply@localhost>".into(),
+            smtp_user: None,
+            smtp_password: None,
         }
     }
 }
@@ -125,6 +150,26 @@ impl Config {
         }
         if let Some(v) = var("CEM_DB_CONNECTIONS") {
             self.db_connections = parse("CEM_DB_CONNECTIONS", &v)?;
+        }
+        for (name, field) in [
+            ("CEM_SMS_GATEWAY_URL", &mut self.sms_gateway_url),
+            ("CEM_NOTIFY_SECRET", &mut self.notify_secret),
+            ("CEM_SMTP_HOST", &mut self.smtp_host),
+            ("CEM_SMTP_USER", &mut self.smtp_user),
+            ("CEM_SMTP_PASSWORD", &mut self.smtp_password),
+        ] {
+            if let Some(v) = var(name) {
+                *field = Some(v);
+            }
+        }
+        if let Some(v) = var("CEM_SMTP_FROM") {
+            self.smtp_from = v;
+        }
+        if !matches!(self.smtp_security.as_str(), "none" | "starttls" | "tls") {
+            anyhow::bail!(
+                "smtp_security must be `none`, `starttls` or `tls`, not {:?}",
+                self.smtp_security
+            );
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             anyhow::bail!(

@@ -8,6 +8,7 @@
 
 mod config;
 mod demo;
+mod notify;
 mod serve;
 
 use std::path::PathBuf;

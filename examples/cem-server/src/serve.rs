@@ -121,6 +121,8 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
         cors_origins: config.cors_origins.clone(),
         ..HttpSettings::default()
     };
+    let notifiers = crate::notify::notifiers(&config)?;
+    let courier = crate::notify::start_courier(Arc::clone(&stores.outbox), notifiers);
     let state = AppState::new(
         stores,
         Arc::new(SystemClock),
@@ -158,6 +160,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
             tokio::time::sleep(grace).await;
         } => tracing::warn!("requests still in flight after {grace:?}; stopping anyway"),
     }
+    courier.abort();
     tracing::info!("stopped");
     Ok(())
 }
