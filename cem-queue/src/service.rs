@@ -5,8 +5,8 @@
 //! the command's event, appends it with the version it started from, applies it once stored,
 //! and publishes it. When another instance appended first, the store refuses the append
 //! (`Conflict`); the service catches up with what that instance wrote and decides again, so two
-//! instances never call the same ticket. Commands of one branch
-//! are serialized inside an instance; commands of different branches run in parallel.
+//! instances never call the same ticket. Commands of one branch are serialized inside an
+//! instance; commands of different branches run in parallel.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -191,8 +191,8 @@ impl QueueService {
     ///
     /// The state in memory is used as it is, without reading the store first: when another
     /// instance appended meanwhile, the append conflicts and the command runs again on the
-    /// state caught up with the store, and a command the state in memory refuses is tried once more on the
-    /// state caught up with the store before the refusal stands. A lone instance thus writes
+    /// state caught up with the store, and a command the state in memory refuses is tried once
+    /// more on the caught-up state before the refusal stands. A lone instance thus writes
     /// without a read. The state changes only after the store took the event, so dropping the
     /// returned future at any point leaves it as the store has it.
     ///
