@@ -50,59 +50,31 @@ pub enum MessageKind {
     },
     /// A booking was made.
     BookingConfirmed {
-        /// The booking code the customer shows on arrival.
-        code: String,
-        /// The service's name.
-        service: String,
-        /// The branch's name.
-        branch: String,
-        /// The appointment's start.
-        at: DateTime<Utc>,
-        /// The branch's time zone, in which the appointment is written.
-        time_zone: Tz,
+        /// The booking.
+        #[serde(flatten)]
+        booking: Booking,
         /// The page where the customer changes or cancels the booking.
         manage_link: String,
     },
-    /// A booking was moved or otherwise changed; the fields are the new ones.
+    /// A booking was moved or otherwise changed; the booking is the new one.
     BookingChanged {
-        /// The booking code.
-        code: String,
-        /// The service's name.
-        service: String,
-        /// The branch's name.
-        branch: String,
-        /// The appointment's new start.
-        at: DateTime<Utc>,
-        /// The branch's time zone.
-        time_zone: Tz,
+        /// The booking as it is now.
+        #[serde(flatten)]
+        booking: Booking,
         /// The page where the customer changes or cancels the booking.
         manage_link: String,
     },
     /// A booking was cancelled.
     BookingCancelled {
-        /// The booking code.
-        code: String,
-        /// The service's name.
-        service: String,
-        /// The branch's name.
-        branch: String,
-        /// The start of the cancelled appointment.
-        at: DateTime<Utc>,
-        /// The branch's time zone.
-        time_zone: Tz,
+        /// The booking that was cancelled.
+        #[serde(flatten)]
+        booking: Booking,
     },
     /// A booking is coming up.
     BookingReminder {
-        /// The booking code.
-        code: String,
-        /// The service's name.
-        service: String,
-        /// The branch's name.
-        branch: String,
-        /// The appointment's start.
-        at: DateTime<Utc>,
-        /// The branch's time zone.
-        time_zone: Tz,
+        /// The booking.
+        #[serde(flatten)]
+        booking: Booking,
         /// The page where the customer changes or cancels the booking.
         manage_link: String,
     },
@@ -113,6 +85,22 @@ pub enum MessageKind {
         /// The survey's page.
         survey_link: String,
     },
+}
+
+/// What every booking message says of its booking (serialized inline, beside the kind's other
+/// fields).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Booking {
+    /// The booking code the customer shows on arrival.
+    pub code: String,
+    /// The service's name.
+    pub service: String,
+    /// The branch's name.
+    pub branch: String,
+    /// The appointment's start.
+    pub at: DateTime<Utc>,
+    /// The branch's time zone, in which the appointment is written.
+    pub time_zone: Tz,
 }
 
 /// The name of every kind, in declaration order, with the placeholders its templates may use.
@@ -188,11 +176,13 @@ mod tests {
     #[test]
     fn serializes_with_a_snake_case_kind_tag_and_back() {
         let kind = MessageKind::BookingReminder {
-            code: "K7-2931".into(),
-            service: "Passports".into(),
-            branch: "Berlin".into(),
-            at: Utc.with_ymd_and_hms(2026, 3, 29, 1, 30, 0).unwrap(),
-            time_zone: cem_core::chrono_tz::Europe::Berlin,
+            booking: Booking {
+                code: "K7-2931".into(),
+                service: "Passports".into(),
+                branch: "Berlin".into(),
+                at: Utc.with_ymd_and_hms(2026, 3, 29, 1, 30, 0).unwrap(),
+                time_zone: cem_core::chrono_tz::Europe::Berlin,
+            },
             manage_link: "https://cem.example/b/K7-2931".into(),
         };
         let json = serde_json::to_value(&kind).unwrap();

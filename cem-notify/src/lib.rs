@@ -59,6 +59,6 @@ pub use catalogue::{check_catalogues, languages};
 pub use courier::{Courier, Pass};
 pub use error::RenderError;
 pub use jalali::JalaliDate;
-pub use kind::{KINDS, MessageKind, placeholders_of};
+pub use kind::{Booking, KINDS, MessageKind, placeholders_of};
 pub use render::{Rendered, render};
 pub use retry::RetryPolicy;

@@ -4,7 +4,7 @@ use cem_core::{Channel, Language};
 use serde::{Deserialize, Serialize};
 
 use crate::catalogue::{Catalogue, catalogue_for, fill_pieces};
-use crate::{MessageKind, RenderError};
+use crate::{Booking, MessageKind, RenderError};
 
 /// A rendered message: what goes into an [`OutboundMessage`](cem_core::OutboundMessage).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +63,23 @@ pub fn render(
     })
 }
 
+/// The values every booking kind offers.
+fn booking_values(
+    b: &Booking,
+    tag: &str,
+    c: &Catalogue,
+) -> Result<Vec<(&'static str, String)>, RenderError> {
+    let (when, date, time) = c.when(tag, b.at, b.time_zone)?;
+    Ok(vec![
+        ("code", c.digits(&b.code)),
+        ("service", b.service.clone()),
+        ("branch", b.branch.clone()),
+        ("when", when),
+        ("date", date),
+        ("time", time),
+    ])
+}
+
 /// The placeholders' values of `kind`, written in the catalogue's language.
 fn values(
     kind: &MessageKind,
@@ -116,57 +133,22 @@ fn values(
             ("branch", text(branch)),
         ],
         MessageKind::BookingConfirmed {
-            code,
-            service,
-            branch,
-            at,
-            time_zone,
+            booking,
             manage_link,
         }
         | MessageKind::BookingChanged {
-            code,
-            service,
-            branch,
-            at,
-            time_zone,
+            booking,
             manage_link,
         }
         | MessageKind::BookingReminder {
-            code,
-            service,
-            branch,
-            at,
-            time_zone,
+            booking,
             manage_link,
         } => {
-            let (when, date, time) = c.when(tag, *at, *time_zone)?;
-            vec![
-                ("code", c.digits(code)),
-                ("service", text(service)),
-                ("branch", text(branch)),
-                ("when", when),
-                ("date", date),
-                ("time", time),
-                ("manage_link", text(manage_link)),
-            ]
+            let mut values = booking_values(booking, tag, c)?;
+            values.push(("manage_link", text(manage_link)));
+            values
         }
-        MessageKind::BookingCancelled {
-            code,
-            service,
-            branch,
-            at,
-            time_zone,
-        } => {
-            let (when, date, time) = c.when(tag, *at, *time_zone)?;
-            vec![
-                ("code", c.digits(code)),
-                ("service", text(service)),
-                ("branch", text(branch)),
-                ("when", when),
-                ("date", date),
-                ("time", time),
-            ]
-        }
+        MessageKind::BookingCancelled { booking } => booking_values(booking, tag, c)?,
         MessageKind::SurveyInvitation {
             branch,
             survey_link,
@@ -203,34 +185,42 @@ mod tests {
                 branch: "Main".into(),
             },
             MessageKind::BookingConfirmed {
-                code: "K7-2931".into(),
-                service: "Passports".into(),
-                branch: "Main".into(),
-                at,
-                time_zone,
+                booking: Booking {
+                    code: "K7-2931".into(),
+                    service: "Passports".into(),
+                    branch: "Main".into(),
+                    at,
+                    time_zone,
+                },
                 manage_link: "https://q.example/b/1".into(),
             },
             MessageKind::BookingChanged {
-                code: "K7-2931".into(),
-                service: "Passports".into(),
-                branch: "Main".into(),
-                at,
-                time_zone,
+                booking: Booking {
+                    code: "K7-2931".into(),
+                    service: "Passports".into(),
+                    branch: "Main".into(),
+                    at,
+                    time_zone,
+                },
                 manage_link: "https://q.example/b/1".into(),
             },
             MessageKind::BookingCancelled {
-                code: "K7-2931".into(),
-                service: "Passports".into(),
-                branch: "Main".into(),
-                at,
-                time_zone,
+                booking: Booking {
+                    code: "K7-2931".into(),
+                    service: "Passports".into(),
+                    branch: "Main".into(),
+                    at,
+                    time_zone,
+                },
             },
             MessageKind::BookingReminder {
-                code: "K7-2931".into(),
-                service: "Passports".into(),
-                branch: "Main".into(),
-                at,
-                time_zone,
+                booking: Booking {
+                    code: "K7-2931".into(),
+                    service: "Passports".into(),
+                    branch: "Main".into(),
+                    at,
+                    time_zone,
+                },
                 manage_link: "https://q.example/b/1".into(),
             },
             MessageKind::SurveyInvitation {

@@ -2,7 +2,7 @@
 
 use cem_core::chrono_tz::{Asia, Europe, Tz};
 use cem_core::{Channel, Language};
-use cem_notify::{KINDS, MessageKind, Rendered, check_catalogues, languages, render};
+use cem_notify::{Booking, KINDS, MessageKind, Rendered, check_catalogues, languages, render};
 use chrono::{DateTime, TimeZone, Utc};
 
 const TRACK: &str = "https://cem.example/t/A-042?b=12";
@@ -36,34 +36,42 @@ fn one_of_each(service: &str, branch: &str, at: DateTime<Utc>, time_zone: Tz) ->
             branch: branch.clone(),
         },
         MessageKind::BookingConfirmed {
-            code: "K7-2931".into(),
-            service: service.clone(),
-            branch: branch.clone(),
-            at,
-            time_zone,
+            booking: Booking {
+                code: "K7-2931".into(),
+                service: service.clone(),
+                branch: branch.clone(),
+                at,
+                time_zone,
+            },
             manage_link: MANAGE.into(),
         },
         MessageKind::BookingChanged {
-            code: "K7-2931".into(),
-            service: service.clone(),
-            branch: branch.clone(),
-            at,
-            time_zone,
+            booking: Booking {
+                code: "K7-2931".into(),
+                service: service.clone(),
+                branch: branch.clone(),
+                at,
+                time_zone,
+            },
             manage_link: MANAGE.into(),
         },
         MessageKind::BookingCancelled {
-            code: "K7-2931".into(),
-            service: service.clone(),
-            branch: branch.clone(),
-            at,
-            time_zone,
+            booking: Booking {
+                code: "K7-2931".into(),
+                service: service.clone(),
+                branch: branch.clone(),
+                at,
+                time_zone,
+            },
         },
         MessageKind::BookingReminder {
-            code: "K7-2931".into(),
-            service: service.clone(),
-            branch: branch.clone(),
-            at,
-            time_zone,
+            booking: Booking {
+                code: "K7-2931".into(),
+                service: service.clone(),
+                branch: branch.clone(),
+                at,
+                time_zone,
+            },
             manage_link: MANAGE.into(),
         },
         MessageKind::SurveyInvitation {
@@ -104,11 +112,13 @@ fn email(kind: &MessageKind, language: &Language) -> (String, String) {
 
 fn reminder(at: DateTime<Utc>, time_zone: Tz) -> MessageKind {
     MessageKind::BookingReminder {
-        code: "K7-2931".into(),
-        service: "Passports".into(),
-        branch: "Central".into(),
-        at,
-        time_zone,
+        booking: Booking {
+            code: "K7-2931".into(),
+            service: "Passports".into(),
+            branch: "Central".into(),
+            at,
+            time_zone,
+        },
         manage_link: MANAGE.into(),
     }
 }
