@@ -165,7 +165,13 @@ mod tests {
     /// One message of every kind.
     fn one_of_each() -> Vec<MessageKind> {
         let at = Utc.with_ymd_and_hms(2026, 12, 1, 13, 30, 0).unwrap();
-        let time_zone = cem_core::chrono_tz::Europe::Berlin;
+        let booking = Booking {
+            code: "K7-2931".into(),
+            service: "Passports".into(),
+            branch: "Main".into(),
+            at,
+            time_zone: cem_core::chrono_tz::Europe::Berlin,
+        };
         vec![
             MessageKind::TicketIssued {
                 display: "A-042".into(),
@@ -185,42 +191,18 @@ mod tests {
                 branch: "Main".into(),
             },
             MessageKind::BookingConfirmed {
-                booking: Booking {
-                    code: "K7-2931".into(),
-                    service: "Passports".into(),
-                    branch: "Main".into(),
-                    at,
-                    time_zone,
-                },
+                booking: booking.clone(),
                 manage_link: "https://q.example/b/1".into(),
             },
             MessageKind::BookingChanged {
-                booking: Booking {
-                    code: "K7-2931".into(),
-                    service: "Passports".into(),
-                    branch: "Main".into(),
-                    at,
-                    time_zone,
-                },
+                booking: booking.clone(),
                 manage_link: "https://q.example/b/1".into(),
             },
             MessageKind::BookingCancelled {
-                booking: Booking {
-                    code: "K7-2931".into(),
-                    service: "Passports".into(),
-                    branch: "Main".into(),
-                    at,
-                    time_zone,
-                },
+                booking: booking.clone(),
             },
             MessageKind::BookingReminder {
-                booking: Booking {
-                    code: "K7-2931".into(),
-                    service: "Passports".into(),
-                    branch: "Main".into(),
-                    at,
-                    time_zone,
-                },
+                booking: booking.clone(),
                 manage_link: "https://q.example/b/1".into(),
             },
             MessageKind::SurveyInvitation {

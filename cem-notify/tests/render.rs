@@ -17,6 +17,13 @@ fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
 /// `language`.
 fn one_of_each(service: &str, branch: &str, at: DateTime<Utc>, time_zone: Tz) -> Vec<MessageKind> {
     let (service, branch) = (service.to_owned(), branch.to_owned());
+    let booking = Booking {
+        code: "K7-2931".into(),
+        service: service.clone(),
+        branch: branch.clone(),
+        at,
+        time_zone,
+    };
     vec![
         MessageKind::TicketIssued {
             display: "A-042".into(),
@@ -36,42 +43,18 @@ fn one_of_each(service: &str, branch: &str, at: DateTime<Utc>, time_zone: Tz) ->
             branch: branch.clone(),
         },
         MessageKind::BookingConfirmed {
-            booking: Booking {
-                code: "K7-2931".into(),
-                service: service.clone(),
-                branch: branch.clone(),
-                at,
-                time_zone,
-            },
+            booking: booking.clone(),
             manage_link: MANAGE.into(),
         },
         MessageKind::BookingChanged {
-            booking: Booking {
-                code: "K7-2931".into(),
-                service: service.clone(),
-                branch: branch.clone(),
-                at,
-                time_zone,
-            },
+            booking: booking.clone(),
             manage_link: MANAGE.into(),
         },
         MessageKind::BookingCancelled {
-            booking: Booking {
-                code: "K7-2931".into(),
-                service: service.clone(),
-                branch: branch.clone(),
-                at,
-                time_zone,
-            },
+            booking: booking.clone(),
         },
         MessageKind::BookingReminder {
-            booking: Booking {
-                code: "K7-2931".into(),
-                service: service.clone(),
-                branch: branch.clone(),
-                at,
-                time_zone,
-            },
+            booking: booking.clone(),
             manage_link: MANAGE.into(),
         },
         MessageKind::SurveyInvitation {
