@@ -100,6 +100,10 @@ id_type!(
     /// every delivery attempt.
     MessageId
 );
+id_type!(
+    /// An integration's subscription to an organization's events (an outbound webhook).
+    SubscriptionId
+);
 
 #[cfg(test)]
 mod tests {

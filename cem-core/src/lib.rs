@@ -20,9 +20,11 @@
 
 pub mod audit;
 pub mod auth_store;
+pub mod contact;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod integration;
 pub mod notify;
 pub mod org;
 pub mod org_store;
@@ -34,19 +36,21 @@ pub mod time;
 
 pub use audit::{AuditEntry, AuditStore, RecordedAudit};
 pub use auth_store::{AccessToken, AuthStore, Device, DeviceKind, Subject};
+pub use contact::{Contact, ContactStore};
 pub use error::ValidationError;
 pub use event::EventEnvelope;
 pub use ids::{
     AgentId, BranchId, ClassId, CounterId, CustomerId, DeviceId, MessageId, OrganizationId,
-    ServiceId, TicketId, UserId,
+    ServiceId, SubscriptionId, TicketId, UserId,
 };
+pub use integration::{SubscriptionStore, WebhookSubscription};
 pub use notify::{Channel, Notifier, OutboundMessage, SendError};
 pub use org::{
     Agent, Branch, BranchConfig, CallingPolicy, Counter, Customer, Organization, PriorityClass,
     ProfileService, QueueSettings, Service, WorkProfile,
 };
 pub use org_store::{OrgStore, OrgStoreExt, Role, User};
-pub use outbox::{OutboxEntry, OutboxState, OutboxStore, Outcome};
+pub use outbox::{Attempt, OutboxEntry, OutboxState, OutboxStore, Outcome};
 pub use store::{
     Capabilities, Delivery, EventBus, NewEvent, QueueEventStore, QueueEventStoreExt, RecordedEvent,
     Snapshot, StoreError, Subscription,

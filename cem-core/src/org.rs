@@ -61,6 +61,12 @@ pub struct QueueSettings {
     /// Smoothing factor of the running inter-arrival time per service and class, used to
     /// foresee better classes arriving while a ticket waits; same rules as above.
     pub arrival_rate_alpha: f64,
+    /// A customer who left a contact is told their turn is near once at most this many
+    /// tickets are expected to be called before theirs.
+    pub turn_near_ahead: u32,
+    /// … or once their estimated wait is this short, whichever comes first (0: by position
+    /// only).
+    pub turn_near_wait_secs: u32,
 }
 
 impl Default for QueueSettings {
@@ -71,6 +77,8 @@ impl Default for QueueSettings {
             appointment_grace_secs: 10 * 60,
             service_time_alpha: 0.005,
             arrival_rate_alpha: 0.02,
+            turn_near_ahead: 3,
+            turn_near_wait_secs: 5 * 60,
         }
     }
 }

@@ -66,6 +66,19 @@ pub enum Outcome {
     },
 }
 
+/// One delivery attempt, as the outbox recorded it when the attempt was settled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// Its number: 1 for the first attempt (counting anew after a replay).
+    pub number: u32,
+    /// When it was settled.
+    pub at: DateTime<Utc>,
+    /// How it ended: the message's state afterwards (`pending` for an attempt to retry).
+    pub state: OutboxState,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+}
+
 /// The outbox.
 ///
 /// Every method is atomic. Instants are kept to the microsecond.
@@ -120,6 +133,9 @@ pub trait OutboxStore: Send + Sync + fmt::Debug + 'static {
     ///
     /// # Errors
     /// `NotFound` for an unknown id; `Unavailable` or `Backend`.
+    ///
+    /// A settled attempt is added to the message's [`attempts`](Self::attempts), in the same
+    /// transaction.
     async fn settle(
         &self,
         id: MessageId,
@@ -133,6 +149,25 @@ pub trait OutboxStore: Send + Sync + fmt::Debug + 'static {
     /// # Errors
     /// `NotFound`; `Unavailable` or `Backend`.
     async fn message(&self, id: MessageId) -> Result<OutboxEntry, StoreError>;
+
+    /// The delivery log of one message: its settled attempts, oldest first (an attempt whose
+    /// worker died before settling it leaves no record).
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown id; `Unavailable` or `Backend`.
+    async fn attempts(&self, id: MessageId) -> Result<Vec<Attempt>, StoreError>;
+
+    /// The messages of an organization to one recipient (a phone number, an address, a
+    /// webhook's URL), the latest created first, at most `limit`: a recipient's delivery log.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Backend`.
+    async fn sent_to(
+        &self,
+        organization: OrganizationId,
+        to: &str,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError>;
 
     /// The dead messages of an organization, the latest to die first, at most `limit`.
     ///
@@ -152,7 +187,8 @@ pub trait OutboxStore: Send + Sync + fmt::Debug + 'static {
 
     /// Erases a recipient's contact data in an organization: every message of `organization`
     /// to `to` keeps its id, kind and record
-    /// but loses its address and text, and those still pending die (`erased`). Returns how
+    /// but loses its address and text (and its last error and its attempts' errors, which may
+    /// quote them, become `erased` and nothing), and those still pending die (`erased`). Returns how
     /// many messages were erased; the empty recipient (that of erased messages) erases none.
     ///
     /// # Errors

@@ -5,6 +5,10 @@
 //! following CEM's events). [`HttpNotifierSettings`] says which channels it serves, where, with
 //! which method, extra headers, body template and signing secret.
 //!
+//! Webhooks of integrations each have their own secret: give the notifier [`SigningKeys`]
+//! with [`HttpNotifier::with_signing_keys`] and it signs each message with the key looked up
+//! for it, falling back to the settings' secret when the lookup has none.
+//!
 //! ## The request
 //!
 //! Every request carries:
@@ -14,7 +18,7 @@
 //! | `Idempotency-Key` | the message id, the same on every attempt: a receiver that remembers it drops a message delivered twice |
 //! | `X-CEM-Message-Kind` | the message's kind (`ticket_called`, an event type, …) |
 //! | `X-CEM-Timestamp` | when the request was signed, in Unix seconds |
-//! | `X-CEM-Signature` | only with a secret: `sha256=` and the lowercase hex HMAC-SHA256 of `<timestamp>.<body>` |
+//! | `X-CEM-Signature` | only with a secret (the message's key from [`SigningKeys`], else the settings' secret): `sha256=` and the lowercase hex HMAC-SHA256 of `<timestamp>.<body>` |
 //!
 //! The default body is the JSON document
 //! `{"id":…,"kind":…,"to":…,"language":…,"subject":…,"body":…,"created_at":…}` (`subject` may be
@@ -77,6 +81,7 @@
 //! ```
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -144,7 +149,8 @@ pub struct HttpNotifierSettings {
     /// A body template with placeholders (see the crate docs); `None` for the default JSON
     /// document.
     pub body_template: Option<String>,
-    /// The secret that signs requests (`X-CEM-Signature`); no signature without it.
+    /// The secret that signs requests (`X-CEM-Signature`); no signature without it. A
+    /// message the notifier's [`SigningKeys`] have a key for is signed with that key instead.
     pub secret: Option<String>,
     /// How long one attempt may take, from connecting to the end of the answer's headers.
     pub timeout: Duration,
@@ -277,6 +283,19 @@ impl Escaping {
     }
 }
 
+/// Where an [`HttpNotifier`] finds the secret that signs one message: the secret of the
+/// webhook subscription the message goes to, for example.
+#[async_trait]
+pub trait SigningKeys: Send + Sync + fmt::Debug + 'static {
+    /// The secret that signs `message`, or `None` to use the notifier's own secret (if any).
+    ///
+    /// # Errors
+    /// A [`SendError`] the notifier returns, unchanged, as the outcome of the attempt, which
+    /// then sends nothing: `Retryable` when the keys cannot be read now, `Permanent` when the
+    /// message must not be sent at all.
+    async fn key(&self, message: &OutboundMessage) -> Result<Option<Vec<u8>>, SendError>;
+}
+
 /// A [`Notifier`] over HTTP; see the crate docs.
 #[derive(Clone)]
 pub struct HttpNotifier {
@@ -288,6 +307,7 @@ pub struct HttpNotifier {
     escaping: Escaping,
     template: Option<String>,
     secret: Option<Vec<u8>>,
+    keys: Option<Arc<dyn SigningKeys>>,
 }
 
 impl fmt::Debug for HttpNotifier {
@@ -298,6 +318,7 @@ impl fmt::Debug for HttpNotifier {
             .field("method", &self.method)
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("signed", &self.secret.is_some())
+            .field("signing_keys", &self.keys.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -381,7 +402,25 @@ impl HttpNotifier {
             escaping,
             template: settings.body_template,
             secret: settings.secret.map(String::into_bytes),
+            keys: None,
         })
+    }
+
+    /// The same notifier, signing each message with the key `keys` gives for it; a message
+    /// they have no key for is signed with the settings' secret, if there is one.
+    #[must_use]
+    pub fn with_signing_keys(mut self, keys: Arc<dyn SigningKeys>) -> Self {
+        self.keys = Some(keys);
+        self
+    }
+
+    /// The secret that signs `message`, if any.
+    async fn signing_key(&self, message: &OutboundMessage) -> Result<Option<Vec<u8>>, SendError> {
+        let key = match &self.keys {
+            Some(keys) => keys.key(message).await?,
+            None => None,
+        };
+        Ok(key.or_else(|| self.secret.clone()))
     }
 
     /// The URL a message goes to.
@@ -440,6 +479,7 @@ impl Notifier for HttpNotifier {
         let kind = HeaderValue::from_str(&message.kind).map_err(|_| SendError::Permanent {
             reason: format!("kind {:?} is not a valid header value", message.kind),
         })?;
+        let secret = self.signing_key(message).await?;
         let timestamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -454,7 +494,7 @@ impl Notifier for HttpNotifier {
             HeaderName::from_static(TIMESTAMP_HEADER),
             header_value(&timestamp.to_string()),
         );
-        if let Some(secret) = &self.secret {
+        if let Some(secret) = &secret {
             headers.insert(
                 HeaderName::from_static(SIGNATURE_HEADER),
                 header_value(&sign(secret, timestamp, body.as_bytes())),

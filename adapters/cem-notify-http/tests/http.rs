@@ -1,9 +1,11 @@
 //! `HttpNotifier` against a real axum receiver on 127.0.0.1.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use async_trait::async_trait;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -15,7 +17,7 @@ use cem_core::serde_json::{self, Value, json};
 use cem_core::{
     Channel, Language, MessageId, Notifier, OrganizationId, OutboundMessage, SendError,
 };
-use cem_notify_http::{HttpNotifier, HttpNotifierSettings, verify_signature};
+use cem_notify_http::{HttpNotifier, HttpNotifierSettings, SigningKeys, verify_signature};
 
 const SECRET: &str = "receiver shared secret";
 
@@ -85,6 +87,21 @@ async fn signed(
     StatusCode::NO_CONTENT
 }
 
+/// Records a request whatever its signature, for the test to check.
+async fn open(
+    State(receiver): State<Receiver>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    receiver.received.lock().unwrap().push(Received {
+        path,
+        headers,
+        body,
+    });
+    StatusCode::NO_CONTENT
+}
+
 /// Answers with the status in the path and a body naming it.
 async fn status(State(receiver): State<Receiver>, Path(code): Path<u16>) -> impl IntoResponse {
     receiver.received.lock().unwrap().push(Received {
@@ -109,6 +126,7 @@ async fn start_receiver() -> (SocketAddr, Receiver) {
     let receiver = Receiver::default();
     let app = Router::new()
         .route("/hooks/{path}", post(signed))
+        .route("/open/{path}", post(open))
         .route("/status/{code}", any(status))
         .route("/hang", post(hang))
         .with_state(receiver.clone());
@@ -416,4 +434,130 @@ async fn a_tampered_body_or_an_old_timestamp_fails_verification() {
         sent_at + 600,
         300
     ));
+}
+
+/// Signing keys by message id, as a subscription store would give them by webhook.
+#[derive(Debug, Default)]
+struct KeysById(HashMap<MessageId, Result<Option<Vec<u8>>, SendError>>);
+
+impl KeysById {
+    fn with(mut self, id: u128, key: Result<Option<&str>, SendError>) -> Self {
+        let key = key.map(|k| k.map(|k| k.as_bytes().to_vec()));
+        self.0.insert(MessageId::from_u128(id), key);
+        self
+    }
+}
+
+#[async_trait]
+impl SigningKeys for KeysById {
+    async fn key(&self, message: &OutboundMessage) -> Result<Option<Vec<u8>>, SendError> {
+        self.0
+            .get(&message.id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no key asked for {}", message.id))
+    }
+}
+
+fn webhook_message(id: u128, url: &str) -> OutboundMessage {
+    OutboundMessage {
+        id: MessageId::from_u128(id),
+        ..message(Channel::Webhook, url, &format!(r#"{{"n": {id}}}"#))
+    }
+}
+
+/// Whether a received request is signed with `key`, at the time it says it was signed.
+fn signed_with(got: &Received, key: &str) -> bool {
+    let timestamp = header(&got.headers, "x-cem-timestamp");
+    verify_signature(
+        key.as_bytes(),
+        timestamp,
+        header(&got.headers, "x-cem-signature"),
+        &got.body,
+        timestamp.parse().unwrap(),
+        0,
+    )
+}
+
+#[tokio::test]
+async fn each_message_is_signed_with_the_key_looked_up_for_it() {
+    let (addr, receiver) = start_receiver().await;
+    let url = format!("http://{addr}/open/crm");
+    let keys = KeysById::default()
+        .with(1, Ok(Some("first subscription")))
+        .with(2, Ok(Some("second subscription")));
+    let notifier = webhooks().with_signing_keys(Arc::new(keys));
+
+    notifier.send(&webhook_message(1, &url)).await.unwrap();
+    notifier.send(&webhook_message(2, &url)).await.unwrap();
+
+    let all = receiver.all();
+    assert_eq!(all.len(), 2);
+    for got in &all {
+        let id = header(&got.headers, "idempotency-key");
+        let (own, other) = if id == MessageId::from_u128(1).to_string() {
+            ("first subscription", "second subscription")
+        } else {
+            assert_eq!(id, MessageId::from_u128(2).to_string());
+            ("second subscription", "first subscription")
+        };
+        assert!(signed_with(got, own), "{id} is signed with its own key");
+        assert!(
+            !signed_with(got, other),
+            "{id} is not signed with the other key"
+        );
+        assert!(
+            !signed_with(got, SECRET),
+            "{id}'s key replaces the settings' secret"
+        );
+    }
+    assert_ne!(
+        all[0].headers["idempotency-key"],
+        all[1].headers["idempotency-key"]
+    );
+}
+
+#[tokio::test]
+async fn a_message_without_a_key_is_signed_with_the_settings_secret() {
+    let (addr, receiver) = start_receiver().await;
+    let keys: Arc<dyn SigningKeys> = Arc::new(KeysById::default().with(1, Ok(None)));
+    // `/hooks/` accepts only requests signed with `SECRET`.
+    webhooks()
+        .with_signing_keys(Arc::clone(&keys))
+        .send(&webhook_message(1, &format!("http://{addr}/hooks/crm")))
+        .await
+        .unwrap();
+    assert!(signed_with(&receiver.only(), SECRET));
+
+    // Without a secret in the settings either, the request goes unsigned.
+    let (addr, receiver) = start_receiver().await;
+    HttpNotifier::new(HttpNotifierSettings::new(vec![Channel::Webhook]))
+        .unwrap()
+        .with_signing_keys(keys)
+        .send(&webhook_message(1, &format!("http://{addr}/open/crm")))
+        .await
+        .unwrap();
+    assert!(!receiver.only().headers.contains_key("x-cem-signature"));
+}
+
+#[tokio::test]
+async fn a_failed_key_lookup_is_the_sends_outcome_and_sends_nothing() {
+    let (addr, receiver) = start_receiver().await;
+    let unavailable = SendError::Retryable {
+        reason: "subscriptions unavailable".to_owned(),
+    };
+    let gone = SendError::Permanent {
+        reason: "subscription deleted".to_owned(),
+    };
+    let keys = KeysById::default()
+        .with(1, Err(unavailable.clone()))
+        .with(2, Err(gone.clone()));
+    let notifier = webhooks().with_signing_keys(Arc::new(keys));
+    let url = format!("http://{addr}/open/crm");
+
+    assert_eq!(
+        notifier.send(&webhook_message(1, &url)).await,
+        Err(unavailable)
+    );
+    assert_eq!(notifier.send(&webhook_message(2, &url)).await, Err(gone));
+    assert!(receiver.all().is_empty());
 }

@@ -3,8 +3,10 @@
 //! [`MemoryStore`]: every store port in the memory of one process, for tests and for embedding
 //! where durability is not needed. It keeps the whole contract of [`QueueEventStore`],
 //! [`OrgStore`](cem_core::OrgStore), [`AuthStore`](cem_core::AuthStore),
-//! [`AuditStore`](cem_core::AuditStore) and [`OutboxStore`](cem_core::OutboxStore), concurrency
-//! included; only its data dies with the process.
+//! [`AuditStore`](cem_core::AuditStore), [`OutboxStore`](cem_core::OutboxStore),
+//! [`ContactStore`](cem_core::ContactStore) and
+//! [`SubscriptionStore`](cem_core::SubscriptionStore), concurrency included; only its data dies
+//! with the process.
 //!
 //! ```
 //! use cem_core::{BranchId, QueueEventStore};
@@ -21,6 +23,8 @@
 
 mod audit;
 mod auth;
+mod contact;
+mod integration;
 mod org;
 mod outbox;
 
@@ -50,6 +54,8 @@ struct Inner {
     auth: auth::AuthTables,
     audit: Vec<cem_core::RecordedAudit>,
     outbox: outbox::OutboxTables,
+    contacts: contact::ContactTable,
+    subscriptions: integration::SubscriptionTable,
 }
 
 impl MemoryStore {

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use cem_core::chrono::{DateTime, Utc};
 use cem_core::{
-    MessageId, OrganizationId, OutboundMessage, OutboxEntry, OutboxState, OutboxStore, Outcome,
-    StoreError,
+    Attempt, MessageId, OrganizationId, OutboundMessage, OutboxEntry, OutboxState, OutboxStore,
+    Outcome, StoreError,
 };
 
 use crate::MemoryStore;
@@ -22,6 +22,8 @@ pub(crate) struct OutboxTables {
 struct Record {
     entry: OutboxEntry,
     lease_until: Option<DateTime<Utc>>,
+    /// The settled attempts, in the order they were settled (across replays).
+    log: Vec<Attempt>,
 }
 
 /// An instant kept to the microsecond, as the databases keep it.
@@ -58,6 +60,7 @@ impl OutboxStore for MemoryStore {
                     settled_at: None,
                 },
                 lease_until: None,
+                log: Vec::new(),
             });
         }
         if let Some((name, position)) = cursor {
@@ -133,6 +136,12 @@ impl OutboxStore for MemoryStore {
                 r.entry.settled_at = Some(micros(at));
             }
         }
+        r.log.push(Attempt {
+            number: attempt,
+            at: micros(at),
+            state: r.entry.state,
+            error: r.entry.last_error.clone(),
+        });
         Ok(true)
     }
 
@@ -143,6 +152,33 @@ impl OutboxStore for MemoryStore {
             .get(&id)
             .map(|r| r.entry.clone())
             .ok_or_else(|| not_found(id))
+    }
+
+    async fn attempts(&self, id: MessageId) -> Result<Vec<Attempt>, StoreError> {
+        self.inner()
+            .outbox
+            .messages
+            .get(&id)
+            .map(|r| r.log.clone())
+            .ok_or_else(|| not_found(id))
+    }
+
+    async fn sent_to(
+        &self,
+        organization: OrganizationId,
+        to: &str,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let inner = self.inner();
+        let mut sent: Vec<&OutboxEntry> = inner
+            .outbox
+            .messages
+            .values()
+            .map(|r| &r.entry)
+            .filter(|e| e.message.organization == organization && e.message.to == to)
+            .collect();
+        sent.sort_by_key(|e| std::cmp::Reverse((e.message.created_at, e.message.id)));
+        Ok(sent.into_iter().take(limit).cloned().collect())
     }
 
     async fn dead(
@@ -207,6 +243,13 @@ impl OutboxStore for MemoryStore {
             m.to.clear();
             m.body.clear();
             m.subject = None;
+            for a in &mut r.log {
+                a.error = None;
+            }
+            // The last error may quote the address too.
+            if r.entry.last_error.is_some() {
+                r.entry.last_error = Some("erased".to_owned());
+            }
             if r.entry.state == OutboxState::Pending {
                 r.entry.state = OutboxState::Dead;
                 r.entry.last_error = Some("erased".to_owned());

@@ -15,3 +15,11 @@ cem_store_testkit::auth_store_conformance!(Ok::<_, String>(cem_store_testkit::Sh
 cem_store_testkit::outbox_store_conformance!(Ok::<_, String>(
     cem_store_testkit::SharedHarness::new(cem_store_memory::MemoryStore::new)
 ));
+
+cem_store_testkit::contact_store_conformance!(Ok::<_, String>(
+    cem_store_testkit::SharedHarness::new(cem_store_memory::MemoryStore::new)
+));
+
+cem_store_testkit::subscription_store_conformance!(Ok::<_, String>(
+    cem_store_testkit::SharedHarness::new(cem_store_memory::MemoryStore::new)
+));

@@ -12,6 +12,10 @@
 //! - [`PgStore`] also implements [`OutboxStore`](cem_core::OutboxStore) (tables
 //!   `cem_outbox_messages` and `cem_outbox_cursors`): workers claim due messages with
 //!   `FOR UPDATE SKIP LOCKED`, so any number of pools claim side by side without sharing one.
+//! - [`PgStore`] also implements [`ContactStore`](cem_core::ContactStore) (table
+//!   `cem_contacts`) and [`SubscriptionStore`](cem_core::SubscriptionStore) (table
+//!   `cem_webhook_subscriptions`, whose `UNIQUE (organization, url)` makes a second
+//!   subscription to one URL a conflict).
 //! - [`PgBus`] implements [`EventBus`](cem_core::EventBus) with LISTEN/NOTIFY: an event
 //!   published on one instance reaches the subscribers of every instance on the same database.
 //! - [`testing`] creates throwaway databases for tests against a real server.
@@ -62,8 +66,10 @@
 mod audit;
 mod auth;
 mod bus;
+mod contact;
 mod error;
 mod group;
+mod integration;
 mod org;
 mod outbox;
 mod store;

@@ -1,15 +1,17 @@
 //! [`OutboxStore`] for [`PgStore`]: the tables `cem_outbox_messages` and `cem_outbox_cursors`
-//! (migration 0006).
+//! (migration 0006) and the delivery log `cem_outbox_attempts` (migration 0008).
 //!
 //! Every method is one statement, except `enqueue`, one transaction (the messages in one
-//! multi-row insert, then the cursor). A claim locks the rows it picks with `FOR UPDATE SKIP
-//! LOCKED`, so concurrent claims on any number of pools pass each other by instead of waiting
-//! or taking the same message; a settle is a compare-and-set on the attempt number.
+//! multi-row insert, then the cursor), and `erase_recipient`, another (the messages, then
+//! their log). A claim locks the rows it picks with `FOR UPDATE SKIP LOCKED`, so concurrent
+//! claims on any number of pools pass each other by instead of waiting or taking the same
+//! message; a settle is a compare-and-set on the attempt number that writes its line in the
+//! log in the same statement.
 
 use async_trait::async_trait;
 use cem_core::{
-    Channel, Language, MessageId, OrganizationId, OutboundMessage, OutboxEntry, OutboxState,
-    OutboxStore, Outcome, StoreError,
+    Attempt, Channel, Language, MessageId, OrganizationId, OutboundMessage, OutboxEntry,
+    OutboxState, OutboxStore, Outcome, StoreError,
 };
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -44,6 +46,15 @@ type MessageRow = (
     Option<DateTime<Utc>>,
 );
 
+/// number, at, state, error of an attempt; all `NULL` for a message without one (the log is
+/// read through a left join, so an unknown message gives no row at all).
+type AttemptRow = (
+    Option<i32>,
+    Option<DateTime<Utc>>,
+    Option<String>,
+    Option<String>,
+);
+
 fn channel_name(channel: Channel) -> &'static str {
     match channel {
         Channel::Sms => "sms",
@@ -76,12 +87,7 @@ fn decode_entry(
         "webhook" => Channel::Webhook,
         other => return Err(backend(format!("corrupt channel {other:?}"))),
     };
-    let state = match state.as_str() {
-        "pending" => OutboxState::Pending,
-        "delivered" => OutboxState::Delivered,
-        "dead" => OutboxState::Dead,
-        other => return Err(backend(format!("corrupt outbox state {other:?}"))),
-    };
+    let state = decode_state(&state)?;
     Ok(OutboxEntry {
         message: OutboundMessage {
             id: MessageId::new(id),
@@ -100,6 +106,34 @@ fn decode_entry(
         last_error,
         settled_at,
     })
+}
+
+fn decode_state(state: &str) -> Result<OutboxState, StoreError> {
+    match state {
+        "pending" => Ok(OutboxState::Pending),
+        "delivered" => Ok(OutboxState::Delivered),
+        "dead" => Ok(OutboxState::Dead),
+        other => Err(backend(format!("corrupt outbox state {other:?}"))),
+    }
+}
+
+/// The attempts of a message from its log's rows (one row of `NULL`s when it has none).
+fn decode_attempts(rows: Vec<AttemptRow>) -> Result<Vec<Attempt>, StoreError> {
+    let mut attempts = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (number, at, state, error) = match row {
+            (None, None, None, None) => continue,
+            (Some(number), Some(at), Some(state), error) => (number, at, state, error),
+            _ => return Err(backend("corrupt outbox attempt")),
+        };
+        attempts.push(Attempt {
+            number: u32::try_from(number).map_err(backend)?,
+            at,
+            state: decode_state(&state)?,
+            error,
+        });
+    }
+    Ok(attempts)
 }
 
 fn not_found(id: MessageId) -> StoreError {
@@ -271,11 +305,15 @@ impl OutboxStore for PgStore {
             Outcome::Retry { at: next, error } => ("pending", Some(*next), Some(error), None),
             Outcome::Dead { error } => ("dead", None, Some(error), Some(at)),
         };
+        // The log's line is inserted only for the row the compare-and-set updated, in the same
+        // statement, so an outcome is never recorded without its line or the other way round.
         let done = sqlx::query(
-            "UPDATE cem_outbox_messages SET state = $3, \
+            "WITH settled AS (UPDATE cem_outbox_messages SET state = $3, \
              next_attempt_at = COALESCE($4, next_attempt_at), \
              last_error = $5, settled_at = $6, lease_until = NULL \
-             WHERE id = $1 AND state = 'pending' AND attempts = $2",
+             WHERE id = $1 AND state = 'pending' AND attempts = $2 RETURNING id) \
+             INSERT INTO cem_outbox_attempts (message, number, at, state, error) \
+             SELECT id, $2, $7, $3, $5 FROM settled",
         )
         .bind(id.0)
         .bind(attempt)
@@ -283,6 +321,7 @@ impl OutboxStore for PgStore {
         .bind(next_attempt_at)
         .bind(error)
         .bind(settled_at)
+        .bind(at)
         .execute(self.pool())
         .await
         .map_err(map_sqlx)?;
@@ -307,6 +346,45 @@ impl OutboxStore for PgStore {
         .await
         .map_err(map_sqlx)?;
         row.map_or_else(|| Err(not_found(id)), decode_entry)
+    }
+
+    async fn attempts(&self, id: MessageId) -> Result<Vec<Attempt>, StoreError> {
+        // One statement: the message and its log as of one snapshot.
+        let rows: Vec<AttemptRow> = sqlx::query_as(
+            "SELECT a.number, a.at, a.state, a.error \
+             FROM cem_outbox_messages AS m \
+             LEFT JOIN cem_outbox_attempts AS a ON a.message = m.id \
+             WHERE m.id = $1 ORDER BY a.seq",
+        )
+        .bind(id.0)
+        .fetch_all(self.pool())
+        .await
+        .map_err(map_sqlx)?;
+        if rows.is_empty() {
+            return Err(not_found(id));
+        }
+        decode_attempts(rows)
+    }
+
+    async fn sent_to(
+        &self,
+        organization: OrganizationId,
+        to: &str,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let rows: Vec<MessageRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            message_columns!(),
+            " FROM cem_outbox_messages WHERE organization = $1 AND recipient = $2 \
+             ORDER BY created_at DESC, id DESC LIMIT $3"
+        ))
+        .bind(organization.0)
+        .bind(to)
+        .bind(as_bigint(limit))
+        .fetch_all(self.pool())
+        .await
+        .map_err(map_sqlx)?;
+        rows.into_iter().map(decode_entry).collect()
     }
 
     async fn dead(
@@ -364,22 +442,38 @@ impl OutboxStore for PgStore {
         if to.is_empty() {
             return Ok(0);
         }
+        let mut tx = self.pool().begin().await.map_err(map_sqlx)?;
         // The CASEs read the row's state before this update: pending ones die, the others keep
         // their record.
-        let done = sqlx::query(
+        let erased: Vec<Uuid> = sqlx::query_scalar(
             "UPDATE cem_outbox_messages SET recipient = '', body = '', subject = NULL, \
-             last_error = CASE WHEN state = 'pending' THEN 'erased' ELSE last_error END, \
+             last_error = CASE WHEN state = 'pending' OR last_error IS NOT NULL \
+                     THEN 'erased' END, \
              settled_at = CASE WHEN state = 'pending' THEN $2 ELSE settled_at END, \
              lease_until = CASE WHEN state = 'pending' THEN NULL ELSE lease_until END, \
              state = CASE WHEN state = 'pending' THEN 'dead' ELSE state END \
-             WHERE recipient = $1 AND organization = $3",
+             WHERE recipient = $1 AND organization = $3 RETURNING id",
         )
         .bind(to)
         .bind(now)
         .bind(organization.0)
-        .execute(self.pool())
+        .fetch_all(&mut *tx)
         .await
         .map_err(map_sqlx)?;
-        Ok(done.rows_affected())
+        if !erased.is_empty() {
+            // A statement of its own, so its snapshot is taken once the messages are locked: it
+            // sees every line a settle committed before, and no settle can add one after (a
+            // settle needs the message's lock, and finds it no longer pending).
+            sqlx::query(
+                "UPDATE cem_outbox_attempts SET error = NULL \
+                 WHERE message = ANY($1) AND error IS NOT NULL",
+            )
+            .bind(&erased)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_sqlx)?;
+        }
+        tx.commit().await.map_err(map_sqlx)?;
+        Ok(u64::try_from(erased.len()).unwrap_or(u64::MAX))
     }
 }

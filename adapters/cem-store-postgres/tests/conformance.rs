@@ -4,10 +4,13 @@
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use cem_core::{OrgStore, OutboxStore, QueueEventStore};
+use cem_core::{ContactStore, OrgStore, OutboxStore, QueueEventStore, SubscriptionStore};
 use cem_store_postgres::testing::{TestDatabase, admin_url};
 use cem_store_postgres::{PgStore, PgStoreOptions};
-use cem_store_testkit::{AuthHarness, Harness, OrgAuthStore, OrgHarness, OutboxHarness};
+use cem_store_testkit::{
+    AuthHarness, ContactHarness, Harness, OrgAuthStore, OrgHarness, OutboxHarness,
+    SubscriptionHarness,
+};
 
 /// Opens handles onto fresh databases; drops them all when the test is over.
 struct PgHarness {
@@ -113,6 +116,40 @@ cem_store_testkit::auth_store_conformance!(
 );
 
 cem_store_testkit::outbox_store_conformance!(
+    PgHarness::from_env(),
+    ignore_unless(cem_postgres),
+    "CEM_TEST_POSTGRES_URL not set"
+);
+
+#[async_trait]
+impl ContactHarness for PgHarness {
+    async fn open_contacts(&self, handles: usize) -> Vec<Arc<dyn ContactStore>> {
+        self.handles(handles)
+            .await
+            .into_iter()
+            .map(|s| s as Arc<dyn ContactStore>)
+            .collect()
+    }
+}
+
+cem_store_testkit::contact_store_conformance!(
+    PgHarness::from_env(),
+    ignore_unless(cem_postgres),
+    "CEM_TEST_POSTGRES_URL not set"
+);
+
+#[async_trait]
+impl SubscriptionHarness for PgHarness {
+    async fn open_subscriptions(&self, handles: usize) -> Vec<Arc<dyn SubscriptionStore>> {
+        self.handles(handles)
+            .await
+            .into_iter()
+            .map(|s| s as Arc<dyn SubscriptionStore>)
+            .collect()
+    }
+}
+
+cem_store_testkit::subscription_store_conformance!(
     PgHarness::from_env(),
     ignore_unless(cem_postgres),
     "CEM_TEST_POSTGRES_URL not set"

@@ -2,7 +2,9 @@
 //!
 //! The embedded storage adapter: [`SqliteStore`] implements cem-core's [`QueueEventStore`],
 //! [`OrgStore`](cem_core::OrgStore), [`AuthStore`](cem_core::AuthStore),
-//! [`AuditStore`](cem_core::AuditStore) and [`OutboxStore`](cem_core::OutboxStore) on one
+//! [`AuditStore`](cem_core::AuditStore), [`OutboxStore`](cem_core::OutboxStore),
+//! [`ContactStore`](cem_core::ContactStore) and
+//! [`SubscriptionStore`](cem_core::SubscriptionStore) on one
 //! SQLite file in WAL mode, so a single server needs no database service. Several stores
 //! (pools, processes) may open the same file; the concurrency contract holds across them.
 //!
@@ -44,6 +46,8 @@
 
 mod audit;
 mod auth;
+mod contact;
+mod integration;
 mod org;
 mod outbox;
 

@@ -1,11 +1,12 @@
 //! [`OutboxStore`] for [`SqliteStore`]: the tables `outbox_messages` and `outbox_cursors`
-//! (migration 0006). Every method is one statement or one `BEGIN IMMEDIATE` transaction, so
-//! writers take turns on SQLite's write lock, across pools and processes too.
+//! (migration 0006) and the delivery log `outbox_attempts` (migration 0008). Every method is
+//! one statement or one `BEGIN IMMEDIATE` transaction, so writers take turns on SQLite's write
+//! lock, across pools and processes too.
 
 use async_trait::async_trait;
 use cem_core::{
-    Channel, Language, MessageId, OrganizationId, OutboundMessage, OutboxEntry, OutboxState,
-    OutboxStore, Outcome, StoreError,
+    Attempt, Channel, Language, MessageId, OrganizationId, OutboundMessage, OutboxEntry,
+    OutboxState, OutboxStore, Outcome, StoreError,
 };
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite};
@@ -42,6 +43,10 @@ type EntryRow = (
     Option<String>,
     Option<i64>,
 );
+
+/// number, at, state, error of an attempt; all `NULL` for a message without one (the log is
+/// read through a left join, so an unknown message gives no row at all).
+type AttemptRow = (Option<i64>, Option<i64>, Option<String>, Option<String>);
 
 fn channel_name(channel: Channel) -> &'static str {
     match channel {
@@ -84,12 +89,7 @@ fn decode(
             )));
         }
     };
-    let state = match state.as_str() {
-        "pending" => OutboxState::Pending,
-        "delivered" => OutboxState::Delivered,
-        "dead" => OutboxState::Dead,
-        other => return Err(backend(format!("corrupt state {other:?} of message {id}"))),
-    };
+    let state = decode_state(&state, id)?;
     Ok(OutboxEntry {
         message: OutboundMessage {
             id,
@@ -109,6 +109,43 @@ fn decode(
         last_error,
         settled_at: settled_at.map(from_micros).transpose()?,
     })
+}
+
+fn decode_state(state: &str, id: MessageId) -> Result<OutboxState, StoreError> {
+    match state {
+        "pending" => Ok(OutboxState::Pending),
+        "delivered" => Ok(OutboxState::Delivered),
+        "dead" => Ok(OutboxState::Dead),
+        other => Err(backend(format!("corrupt state {other:?} of message {id}"))),
+    }
+}
+
+fn state_name(state: OutboxState) -> &'static str {
+    match state {
+        OutboxState::Pending => "pending",
+        OutboxState::Delivered => "delivered",
+        OutboxState::Dead => "dead",
+    }
+}
+
+/// The attempts of message `id` from its log's rows (one row of `NULL`s when it has none).
+fn decode_attempts(id: MessageId, rows: Vec<AttemptRow>) -> Result<Vec<Attempt>, StoreError> {
+    let mut attempts = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (number, at, state, error) = match row {
+            (None, None, None, None) => continue,
+            (Some(number), Some(at), Some(state), error) => (number, at, state, error),
+            _ => return Err(backend(format!("corrupt attempt of message {id}"))),
+        };
+        attempts.push(Attempt {
+            number: u32::try_from(number)
+                .map_err(|_| backend(format!("corrupt attempt {number} of message {id}")))?,
+            at: from_micros(at)?,
+            state: decode_state(&state, id)?,
+            error,
+        });
+    }
+    Ok(attempts)
 }
 
 fn not_found(id: MessageId) -> StoreError {
@@ -243,6 +280,11 @@ impl OutboxStore for SqliteStore {
     ) -> Result<bool, StoreError> {
         // Compare-and-set on (state, attempts): a late outcome of an older attempt, or one on a
         // settled message, matches no row.
+        let (state, error) = match outcome {
+            Outcome::Delivered => (OutboxState::Delivered, None),
+            Outcome::Retry { error, .. } => (OutboxState::Pending, Some(error.as_str())),
+            Outcome::Dead { error } => (OutboxState::Dead, Some(error.as_str())),
+        };
         let query = match outcome {
             Outcome::Delivered => sqlx::query(
                 "UPDATE outbox_messages \
@@ -271,10 +313,30 @@ impl OutboxStore for SqliteStore {
             .bind(at.timestamp_micros())
             .bind(error.as_str()),
         };
-        let done = query.execute(&self.pool).await.map_err(map_sqlx)?;
+        // The outcome and its line in the log, together.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_sqlx)?;
+        let done = query.execute(&mut *tx).await.map_err(map_sqlx)?;
         if done.rows_affected() > 0 {
+            sqlx::query(
+                "INSERT INTO outbox_attempts (message, number, at, state, error) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .bind(id.0.as_bytes().as_slice())
+            .bind(i64::from(attempt))
+            .bind(at.timestamp_micros())
+            .bind(state_name(state))
+            .bind(error)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_sqlx)?;
+            tx.commit().await.map_err(map_sqlx)?;
             return Ok(true);
         }
+        tx.rollback().await.map_err(map_sqlx)?;
         // Messages are never deleted, so this read cannot contradict the statement above.
         match self.outbox_state(id).await? {
             Some(_) => Ok(false),
@@ -293,6 +355,47 @@ impl OutboxStore for SqliteStore {
         .await
         .map_err(map_sqlx)?;
         row.map_or_else(|| Err(not_found(id)), decode)
+    }
+
+    async fn attempts(&self, id: MessageId) -> Result<Vec<Attempt>, StoreError> {
+        // One statement: the message and its log as of one instant.
+        let rows: Vec<AttemptRow> = sqlx::query_as(
+            "SELECT a.number, a.at, a.state, a.error \
+             FROM outbox_messages AS m LEFT JOIN outbox_attempts AS a ON a.message = m.id \
+             WHERE m.id = ?1 ORDER BY a.seq",
+        )
+        .bind(id.0.as_bytes().as_slice())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_sqlx)?;
+        if rows.is_empty() {
+            return Err(not_found(id));
+        }
+        decode_attempts(id, rows)
+    }
+
+    async fn sent_to(
+        &self,
+        organization: OrganizationId,
+        to: &str,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<EntryRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            entry_columns!(),
+            " FROM outbox_messages WHERE organization = ?1 AND recipient = ?2 \
+             ORDER BY created_at DESC, id DESC LIMIT ?3"
+        ))
+        .bind(organization.0.as_bytes().as_slice())
+        .bind(to)
+        .bind(clamp(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_sqlx)?;
+        rows.into_iter().map(decode).collect()
     }
 
     async fn dead(
@@ -355,12 +458,29 @@ impl OutboxStore for SqliteStore {
         if to.is_empty() {
             return Ok(0);
         }
-        // One statement; every SET expression sees the row as it was, so `state` in the CASEs
-        // is the state before the erasure.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_sqlx)?;
+        // The log first, while the messages still name the recipient.
+        sqlx::query(
+            "UPDATE outbox_attempts SET error = NULL \
+             WHERE error IS NOT NULL AND message IN (SELECT id FROM outbox_messages \
+               WHERE recipient = ?1 AND organization = ?2)",
+        )
+        .bind(to)
+        .bind(organization.0.as_bytes().as_slice())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_sqlx)?;
+        // Every SET expression sees the row as it was, so `state` in the CASEs is the state
+        // before the erasure.
         let done = sqlx::query(
             "UPDATE outbox_messages \
              SET recipient = '', body = '', subject = NULL, \
-                 last_error = CASE WHEN state = 'pending' THEN 'erased' ELSE last_error END, \
+                 last_error = CASE WHEN state = 'pending' OR last_error IS NOT NULL \
+                     THEN 'erased' END, \
                  settled_at = CASE WHEN state = 'pending' THEN ?2 ELSE settled_at END, \
                  lease_until = CASE WHEN state = 'pending' THEN NULL ELSE lease_until END, \
                  state = CASE WHEN state = 'pending' THEN 'dead' ELSE state END \
@@ -369,9 +489,10 @@ impl OutboxStore for SqliteStore {
         .bind(to)
         .bind(now.timestamp_micros())
         .bind(organization.0.as_bytes().as_slice())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(map_sqlx)?;
+        tx.commit().await.map_err(map_sqlx)?;
         Ok(done.rows_affected())
     }
 }

@@ -4,9 +4,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use cem_core::{OrgStore, OutboxStore, QueueEventStore};
+use cem_core::{ContactStore, OrgStore, OutboxStore, QueueEventStore, SubscriptionStore};
 use cem_store_sqlite::SqliteStore;
-use cem_store_testkit::{AuthHarness, Harness, OrgAuthStore, OrgHarness, OutboxHarness};
+use cem_store_testkit::{
+    AuthHarness, ContactHarness, Harness, OrgAuthStore, OrgHarness, OutboxHarness,
+    SubscriptionHarness,
+};
 use tempfile::TempDir;
 
 /// Files in one temporary directory, removed when the test's harness is dropped.
@@ -81,3 +84,43 @@ impl OutboxHarness for SqliteHarness {
 }
 
 cem_store_testkit::outbox_store_conformance!(Ok::<_, String>(SqliteHarness::new()));
+
+impl SqliteHarness {
+    /// `handles` stores, each with its own pool, onto one fresh file named after `prefix`.
+    async fn stores(&self, prefix: &str, handles: usize) -> Vec<SqliteStore> {
+        let n = self.files.fetch_add(1, Ordering::Relaxed);
+        let path = self.dir.path().join(format!("{prefix}-{n}.db"));
+        let path = path.to_str().expect("a UTF-8 temporary path");
+        let mut stores = Vec::new();
+        for _ in 0..handles.max(1) {
+            stores.push(SqliteStore::open(path).await.expect("open the SQLite file"));
+        }
+        stores
+    }
+}
+
+#[async_trait]
+impl ContactHarness for SqliteHarness {
+    async fn open_contacts(&self, handles: usize) -> Vec<Arc<dyn ContactStore>> {
+        let stores = self.stores("contacts", handles).await;
+        stores
+            .into_iter()
+            .map(|s| Arc::new(s) as Arc<dyn ContactStore>)
+            .collect()
+    }
+}
+
+cem_store_testkit::contact_store_conformance!(Ok::<_, String>(SqliteHarness::new()));
+
+#[async_trait]
+impl SubscriptionHarness for SqliteHarness {
+    async fn open_subscriptions(&self, handles: usize) -> Vec<Arc<dyn SubscriptionStore>> {
+        let stores = self.stores("subscriptions", handles).await;
+        stores
+            .into_iter()
+            .map(|s| Arc::new(s) as Arc<dyn SubscriptionStore>)
+            .collect()
+    }
+}
+
+cem_store_testkit::subscription_store_conformance!(Ok::<_, String>(SqliteHarness::new()));

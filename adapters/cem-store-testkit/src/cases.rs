@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use cem_core::chrono::{DateTime, Duration, Utc};
+use cem_core::chrono::Duration;
 use cem_core::{
     BranchId, NewEvent, QueueEventStore, RecordedEvent, Snapshot, StoreError, TicketId,
 };
@@ -15,12 +15,7 @@ use cem_queue::{
 use serde_json::json;
 
 use crate::Harness;
-
-fn t0() -> DateTime<Utc> {
-    "2026-11-30T08:00:00.123456Z"
-        .parse()
-        .expect("valid instant")
-}
+use crate::fixtures::t0;
 
 fn branch(n: u128) -> BranchId {
     BranchId::from_u128(0xB_0000 + n)

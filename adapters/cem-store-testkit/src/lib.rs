@@ -3,10 +3,13 @@
 //! The conformance suites every store adapter runs: [`QueueEventStore`] cases in [`cases`],
 //! each a plain `async fn(&dyn Harness)`, [`OrgStore`] cases in [`org_cases`], each an
 //! `async fn(&dyn OrgHarness)`, [`AuthStore`] cases in [`auth_cases`], each an
-//! `async fn(&dyn AuthHarness)`, and [`OutboxStore`] cases in [`outbox_cases`], each an
-//! `async fn(&dyn OutboxHarness)`. [`queue_store_conformance!`], [`org_store_conformance!`],
-//! [`auth_store_conformance!`] and [`outbox_store_conformance!`] emit one test per case, so an
-//! adapter's test file is a line per suite:
+//! `async fn(&dyn AuthHarness)`, [`OutboxStore`] cases in [`outbox_cases`], each an
+//! `async fn(&dyn OutboxHarness)`, and [`ContactStore`] and [`SubscriptionStore`] cases in
+//! [`contact_cases`] and [`subscription_cases`] (`&dyn ContactHarness`,
+//! `&dyn SubscriptionHarness`). [`queue_store_conformance!`], [`org_store_conformance!`],
+//! [`auth_store_conformance!`], [`outbox_store_conformance!`], [`contact_store_conformance!`]
+//! and [`subscription_store_conformance!`] emit one test per case, so an adapter's test file is
+//! a line per suite:
 //!
 //! ```ignore
 //! cem_store_testkit::queue_store_conformance!(Ok::<_, String>(MyHarness::new()));
@@ -25,12 +28,16 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use cem_core::{AuditStore, AuthStore, OrgStore, OutboxStore, QueueEventStore};
+use cem_core::{
+    AuditStore, AuthStore, ContactStore, OrgStore, OutboxStore, QueueEventStore, SubscriptionStore,
+};
 
 pub mod auth_cases;
 pub mod cases;
+pub mod contact_cases;
 pub mod org_cases;
 pub mod outbox_cases;
+pub mod subscription_cases;
 
 /// Opens stores for the cases.
 #[async_trait]
@@ -67,6 +74,22 @@ pub trait OutboxHarness: Send + Sync + 'static {
     /// `handles` handles onto one fresh, empty outbox: separate pools where the backend has
     /// them, as separate server instances would hold.
     async fn open_outbox(&self, handles: usize) -> Vec<Arc<dyn OutboxStore>>;
+}
+
+/// Opens contact stores for the cases.
+#[async_trait]
+pub trait ContactHarness: Send + Sync + 'static {
+    /// `handles` handles onto one fresh, empty store: separate pools where the backend has
+    /// them, as separate server instances would hold.
+    async fn open_contacts(&self, handles: usize) -> Vec<Arc<dyn ContactStore>>;
+}
+
+/// Opens webhook subscription stores for the cases.
+#[async_trait]
+pub trait SubscriptionHarness: Send + Sync + 'static {
+    /// `handles` handles onto one fresh, empty store: separate pools where the backend has
+    /// them, as separate server instances would hold.
+    async fn open_subscriptions(&self, handles: usize) -> Vec<Arc<dyn SubscriptionStore>>;
 }
 
 /// A harness for stores that live in one handle (in memory): every handle is the same store.
@@ -116,6 +139,30 @@ where
 {
     async fn open_outbox(&self, handles: usize) -> Vec<Arc<dyn OutboxStore>> {
         let store: Arc<dyn OutboxStore> = Arc::new((self.0)());
+        vec![store; handles.max(1)]
+    }
+}
+
+#[async_trait]
+impl<F, S> ContactHarness for SharedHarness<F>
+where
+    F: Fn() -> S + Send + Sync + 'static,
+    S: ContactStore,
+{
+    async fn open_contacts(&self, handles: usize) -> Vec<Arc<dyn ContactStore>> {
+        let store: Arc<dyn ContactStore> = Arc::new((self.0)());
+        vec![store; handles.max(1)]
+    }
+}
+
+#[async_trait]
+impl<F, S> SubscriptionHarness for SharedHarness<F>
+where
+    F: Fn() -> S + Send + Sync + 'static,
+    S: SubscriptionStore,
+{
+    async fn open_subscriptions(&self, handles: usize) -> Vec<Arc<dyn SubscriptionStore>> {
+        let store: Arc<dyn SubscriptionStore> = Arc::new((self.0)());
         vec![store; handles.max(1)]
     }
 }
@@ -230,6 +277,67 @@ macro_rules! outbox_store_conformance {
             dead_messages_are_listed_and_replayed,
             erasing_a_recipient_blanks_its_messages,
             concurrent_claims_never_share_a_message,
+            settled_attempts_are_logged_oldest_first,
+            a_refused_settle_logs_nothing,
+            a_replayed_message_logs_after_its_old_attempts,
+            sent_to_lists_a_recipients_messages_latest_first,
+            erasing_a_recipient_clears_its_attempts_errors,
         );
     };
+}
+
+/// Emits one `#[tokio::test]` per [`ContactStore`] conformance case for the harness expression
+/// given, of type `Result<impl ContactHarness, String>`; the same forms as
+/// [`queue_store_conformance!`].
+#[macro_export]
+macro_rules! contact_store_conformance {
+    ($harness:expr) => {
+        $crate::contact_store_conformance!($harness, ignore_unless(all()), "");
+    };
+    ($harness:expr, ignore_unless($cfg:meta), $reason:literal) => {
+        $crate::queue_store_conformance!(@cases $harness, $cfg, $reason, contact_cases;
+            contacts_round_trip_and_saving_replaces,
+            contacts_reads_only_tickets_that_have_one,
+            erasing_deletes_an_organizations_contacts_by_phone_or_email,
+            forgetting_deletes_only_older_contacts,
+            concurrent_saves_of_one_ticket_keep_one_contact,
+        );
+    };
+}
+
+/// Emits one `#[tokio::test]` per [`SubscriptionStore`] conformance case for the harness
+/// expression given, of type `Result<impl SubscriptionHarness, String>`; the same forms as
+/// [`queue_store_conformance!`].
+#[macro_export]
+macro_rules! subscription_store_conformance {
+    ($harness:expr) => {
+        $crate::subscription_store_conformance!($harness, ignore_unless(all()), "");
+    };
+    ($harness:expr, ignore_unless($cfg:meta), $reason:literal) => {
+        $crate::queue_store_conformance!(@cases $harness, $cfg, $reason, subscription_cases;
+            subscriptions_round_trip_and_putting_replaces,
+            a_url_is_unique_in_its_organization,
+            subscriptions_belong_to_their_organization,
+            subscriptions_are_listed_oldest_first,
+            deleting_removes_a_subscription_once,
+            concurrent_puts_of_one_url_have_one_winner,
+        );
+    };
+}
+
+/// Instants the cases share.
+mod fixtures {
+    use cem_core::chrono::{DateTime, Duration, Utc};
+
+    /// A fixed instant with microseconds, which stores must keep.
+    pub(crate) fn t0() -> DateTime<Utc> {
+        "2026-11-30T08:00:00.123456Z"
+            .parse()
+            .expect("valid instant")
+    }
+
+    /// `n` seconds.
+    pub(crate) fn secs(n: i64) -> Duration {
+        Duration::seconds(n)
+    }
 }

@@ -3,23 +3,14 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use cem_core::chrono::{DateTime, Duration, Utc};
+use cem_core::chrono::{DateTime, Utc};
 use cem_core::{
-    Channel, Language, MessageId, OrganizationId, OutboundMessage, OutboxState, OutboxStore,
-    Outcome, StoreError,
+    Attempt, Channel, Language, MessageId, OrganizationId, OutboundMessage, OutboxState,
+    OutboxStore, Outcome, StoreError,
 };
 
 use crate::OutboxHarness;
-
-fn t0() -> DateTime<Utc> {
-    "2026-11-30T08:00:00.123456Z"
-        .parse()
-        .expect("valid instant")
-}
-
-fn secs(n: i64) -> Duration {
-    Duration::seconds(n)
-}
+use crate::fixtures::{secs, t0};
 
 const ORG: OrganizationId = OrganizationId::from_u128(0x0_0B1);
 const OTHER_ORG: OrganizationId = OrganizationId::from_u128(0x0_0B2);
@@ -384,5 +375,282 @@ pub async fn concurrent_claims_never_share_a_message(h: &dyn OutboxHarness) {
     for n in 1..=MESSAGES {
         let e = handles[1].message(MessageId::from_u128(n)).await.unwrap();
         assert_eq!((e.state, e.attempts), (OutboxState::Delivered, 1));
+    }
+}
+
+fn retry(at: DateTime<Utc>, error: &str) -> Outcome {
+    Outcome::Retry {
+        at,
+        error: error.to_owned(),
+    }
+}
+
+fn attempt(number: u32, at: DateTime<Utc>, state: OutboxState, error: Option<&str>) -> Attempt {
+    Attempt {
+        number,
+        at,
+        state,
+        error: error.map(str::to_owned),
+    }
+}
+
+/// Claims message `id`, due at `now`, and settles the attempt claimed with `outcome` at
+/// `now + 1 s`.
+async fn attempt_once(s: &dyn OutboxStore, id: MessageId, now: DateTime<Utc>, outcome: &Outcome) {
+    let claimed = s.claim(now, now + secs(60), 10).await.unwrap();
+    let entry = claimed
+        .iter()
+        .find(|e| e.message.id == id)
+        .unwrap_or_else(|| panic!("{id} due at {now}"));
+    assert!(
+        s.settle(id, entry.attempts, outcome, now + secs(1))
+            .await
+            .unwrap()
+    );
+}
+
+/// Every settled attempt is logged, oldest first, with its instant, the state it left the
+/// message in and its error; an unknown message has no log.
+pub async fn settled_attempts_are_logged_oldest_first(h: &dyn OutboxHarness) {
+    let s = one(h).await;
+    let id = MessageId::from_u128(1);
+    s.enqueue(&[message(1, "+1")], t0(), None).await.unwrap();
+    s.enqueue(&[message(2, "+2")], t0() + secs(40), None)
+        .await
+        .unwrap();
+    assert_eq!(s.attempts(id).await.unwrap(), [], "nothing settled yet");
+
+    attempt_once(
+        &*s,
+        id,
+        t0(),
+        &retry(t0() + secs(10), "503 from the gateway"),
+    )
+    .await;
+    attempt_once(
+        &*s,
+        id,
+        t0() + secs(10),
+        &retry(t0() + secs(30), "timed out"),
+    )
+    .await;
+    attempt_once(&*s, id, t0() + secs(30), &Outcome::Delivered).await;
+
+    assert_eq!(
+        s.attempts(id).await.unwrap(),
+        [
+            attempt(
+                1,
+                t0() + secs(1),
+                OutboxState::Pending,
+                Some("503 from the gateway")
+            ),
+            attempt(2, t0() + secs(11), OutboxState::Pending, Some("timed out")),
+            attempt(3, t0() + secs(31), OutboxState::Delivered, None),
+        ]
+    );
+    let dead = Outcome::Dead {
+        error: "404 no such number".to_owned(),
+    };
+    attempt_once(&*s, MessageId::from_u128(2), t0() + secs(40), &dead).await;
+    assert_eq!(
+        s.attempts(MessageId::from_u128(2)).await.unwrap(),
+        [attempt(
+            1,
+            t0() + secs(41),
+            OutboxState::Dead,
+            Some("404 no such number")
+        )],
+        "each message has its own log"
+    );
+    assert!(matches!(
+        s.attempts(MessageId::from_u128(99)).await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+/// A settle that returns `false` (a late outcome, or one on a settled message) logs nothing;
+/// an attempt whose worker died leaves no line.
+pub async fn a_refused_settle_logs_nothing(h: &dyn OutboxHarness) {
+    let s = one(h).await;
+    let id = MessageId::from_u128(1);
+    s.enqueue(&[message(1, "+1")], t0(), None).await.unwrap();
+    let lease = t0() + secs(60);
+    assert_eq!(s.claim(t0(), lease, 10).await.unwrap()[0].attempts, 1);
+    // The lease runs out and another worker takes over: attempt 1's answer comes too late.
+    assert_eq!(
+        s.claim(lease, lease + secs(60), 10).await.unwrap()[0].attempts,
+        2
+    );
+    let late = lease + secs(1);
+    assert!(!s.settle(id, 1, &Outcome::Delivered, late).await.unwrap());
+    assert_eq!(s.attempts(id).await.unwrap(), []);
+    assert!(
+        s.settle(id, 2, &retry(late + secs(5), "502"), late)
+            .await
+            .unwrap()
+    );
+    let logged = [attempt(2, late, OutboxState::Pending, Some("502"))];
+    assert_eq!(s.attempts(id).await.unwrap(), logged);
+
+    attempt_once(&*s, id, late + secs(5), &Outcome::Delivered).await;
+    let dead = Outcome::Dead {
+        error: "too late".to_owned(),
+    };
+    assert!(!s.settle(id, 3, &dead, late + secs(9)).await.unwrap());
+    let log = s.attempts(id).await.unwrap();
+    assert_eq!(log.len(), 2, "nothing logged on a settled message: {log:?}");
+    assert_eq!(
+        log[1],
+        attempt(3, late + secs(6), OutboxState::Delivered, None)
+    );
+}
+
+/// A replayed message's attempts count from 1 again and are logged after the ones before
+/// the replay, which stay.
+pub async fn a_replayed_message_logs_after_its_old_attempts(h: &dyn OutboxHarness) {
+    let s = one(h).await;
+    let id = MessageId::from_u128(1);
+    s.enqueue(&[message(1, "+1")], t0(), None).await.unwrap();
+    attempt_once(&*s, id, t0(), &retry(t0() + secs(10), "503")).await;
+    let refused = Outcome::Dead {
+        error: "410 gone".to_owned(),
+    };
+    attempt_once(&*s, id, t0() + secs(10), &refused).await;
+
+    let later = t0() + secs(3600);
+    s.replay(id, later).await.unwrap();
+    attempt_once(&*s, id, later, &retry(later + secs(10), "503 again")).await;
+    attempt_once(&*s, id, later + secs(10), &Outcome::Delivered).await;
+
+    assert_eq!(
+        s.attempts(id).await.unwrap(),
+        [
+            attempt(1, t0() + secs(1), OutboxState::Pending, Some("503")),
+            attempt(2, t0() + secs(11), OutboxState::Dead, Some("410 gone")),
+            attempt(1, later + secs(1), OutboxState::Pending, Some("503 again")),
+            attempt(2, later + secs(11), OutboxState::Delivered, None),
+        ]
+    );
+}
+
+/// `sent_to` lists an organization's messages to one recipient, the latest created first, up
+/// to the limit, in an order that does not change between calls.
+pub async fn sent_to_lists_a_recipients_messages_latest_first(h: &dyn OutboxHarness) {
+    let s = one(h).await;
+    let created = |n: u128, to: &str, at: i64| {
+        let mut m = message(n, to);
+        m.created_at = t0() + secs(at);
+        m
+    };
+    let mut theirs = created(6, "+4930111", 50);
+    theirs.organization = OTHER_ORG;
+    s.enqueue(
+        &[
+            created(1, "+4930111", 10),
+            created(2, "+4930111", 30),
+            created(3, "+4930222", 40),
+            created(4, "+4930111", 20),
+            // Created at the same instant as 2.
+            created(5, "+4930111", 30),
+            theirs,
+        ],
+        t0(),
+        None,
+    )
+    .await
+    .unwrap();
+    attempt_once(&*s, MessageId::from_u128(4), t0(), &Outcome::Delivered).await;
+
+    let ids = |entries: Vec<cem_core::OutboxEntry>| -> Vec<u128> {
+        entries.iter().map(|e| e.message.id.0.as_u128()).collect()
+    };
+    let all = s.sent_to(ORG, "+4930111", 10).await.unwrap();
+    let delivered = all
+        .iter()
+        .find(|e| e.message.id == MessageId::from_u128(4))
+        .expect("a settled message is listed too");
+    assert_eq!(delivered.state, OutboxState::Delivered);
+    assert_eq!(delivered.message, created(4, "+4930111", 20));
+    let all = ids(all);
+    assert_eq!(all.len(), 4, "{all:?}");
+    let mut tied = all[..2].to_vec();
+    tied.sort_unstable();
+    assert_eq!(tied, [2, 5], "the latest created first");
+    assert_eq!(all[2..], [4, 1]);
+    assert_eq!(
+        ids(s.sent_to(ORG, "+4930111", 3).await.unwrap()),
+        all[..3],
+        "the limit cuts the same order"
+    );
+    assert_eq!(ids(s.sent_to(ORG, "+4930111", 10).await.unwrap()), all);
+    assert_eq!(ids(s.sent_to(ORG, "+4930222", 10).await.unwrap()), [3]);
+    assert_eq!(
+        ids(s.sent_to(OTHER_ORG, "+4930111", 10).await.unwrap()),
+        [6]
+    );
+    assert_eq!(s.sent_to(ORG, "+4930333", 10).await.unwrap(), []);
+    assert_eq!(s.sent_to(ORG, "+4930111", 0).await.unwrap(), []);
+}
+
+/// Erasing a recipient clears the error texts of its messages and of their log, which keeps its
+/// lines; other recipients' and other organizations' logs keep theirs.
+pub async fn erasing_a_recipient_clears_its_attempts_errors(h: &dyn OutboxHarness) {
+    let s = one(h).await;
+    let mut theirs = message(3, "+4930111");
+    theirs.organization = OTHER_ORG;
+    s.enqueue(
+        &[message(1, "+4930111"), message(2, "+4930222"), theirs],
+        t0(),
+        None,
+    )
+    .await
+    .unwrap();
+    let (m1, m2, m3) = (
+        MessageId::from_u128(1),
+        MessageId::from_u128(2),
+        MessageId::from_u128(3),
+    );
+    let unreachable = retry(t0() + secs(10), "+4930111 unreachable");
+    assert_eq!(s.claim(t0(), t0() + secs(60), 10).await.unwrap().len(), 3);
+    for id in [m1, m2, m3] {
+        assert!(s.settle(id, 1, &unreachable, t0() + secs(1)).await.unwrap());
+    }
+    let barred = Outcome::Dead {
+        error: "number +4930111 barred".to_owned(),
+    };
+    attempt_once(&*s, m1, t0() + secs(10), &barred).await;
+
+    assert_eq!(
+        s.erase_recipient(ORG, "+4930111", t0() + secs(20))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.attempts(m1).await.unwrap(),
+        [
+            attempt(1, t0() + secs(1), OutboxState::Pending, None),
+            attempt(2, t0() + secs(11), OutboxState::Dead, None),
+        ],
+        "the lines stay, without their text"
+    );
+    let dead = s.message(m1).await.unwrap();
+    assert_eq!(
+        (dead.state, dead.last_error.as_deref()),
+        (OutboxState::Dead, Some("erased")),
+        "the dead message's last error quoted the number"
+    );
+    for id in [m2, m3] {
+        assert_eq!(
+            s.attempts(id).await.unwrap(),
+            [attempt(
+                1,
+                t0() + secs(1),
+                OutboxState::Pending,
+                Some("+4930111 unreachable")
+            )],
+            "{id} is not the erased recipient's"
+        );
     }
 }
