@@ -51,6 +51,7 @@ mod courier;
 mod error;
 mod jalali;
 mod kind;
+mod messenger;
 mod render;
 mod retry;
 mod template;
@@ -60,5 +61,8 @@ pub use courier::{Courier, Pass};
 pub use error::RenderError;
 pub use jalali::JalaliDate;
 pub use kind::{Booking, KINDS, MessageKind, placeholders_of};
+pub use messenger::{
+    CURSOR, Messenger, MessengerError, MessengerPass, MessengerSettings, MessengerStores,
+};
 pub use render::{Rendered, render};
 pub use retry::RetryPolicy;

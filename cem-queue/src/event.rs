@@ -191,6 +191,23 @@ impl QueueEvent {
         }
     }
 
+    /// Every event type's name, as [`kind`](Self::kind) gives it.
+    pub const KINDS: &[&str] = &[
+        "ticket_issued",
+        "ticket_called",
+        "ticket_recalled",
+        "service_started",
+        "service_finished",
+        "ticket_no_show",
+        "ticket_cancelled",
+        "ticket_parked",
+        "ticket_resumed",
+        "ticket_transferred",
+        "counter_opened",
+        "counter_paused",
+        "counter_closed",
+    ];
+
     /// A stable snake_case name of the event type (as in its JSON `type` field).
     pub fn kind(&self) -> &'static str {
         match self {

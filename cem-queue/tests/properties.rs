@@ -893,13 +893,19 @@ fn refusals_change_nothing(s: &Step<'_>) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// Deciding a command changes nothing, and its event applied gives what handling gave.
+/// Deciding a command changes nothing, and its event applied gives what handling gave; the
+/// event's type is one of those listed.
 fn decide_then_apply(s: &Step<'_>) -> Result<(), TestCaseError> {
     let mut queue = s.before.clone();
     let decided = queue.decide(s.command, s.now);
     prop_assert!(queue == *s.before, "deciding changed the state");
     match (decided, s.result) {
         (Ok(event), Ok(events)) => {
+            prop_assert!(
+                QueueEvent::KINDS.contains(&event.kind()),
+                "{}",
+                event.kind()
+            );
             prop_assert_eq!(std::slice::from_ref(&event), events.as_slice());
             queue.apply(&event).map_err(fail)?;
             prop_assert!(queue == *s.after, "applied differs from handled");
