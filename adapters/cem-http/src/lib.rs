@@ -29,6 +29,7 @@ mod org;
 mod outbox;
 mod queue;
 mod state;
+mod webhooks;
 
 use std::sync::OnceLock;
 
@@ -59,6 +60,7 @@ pub use queue::{
     ServiceStatus, TicketView, TransferRequest,
 };
 pub use state::{AppState, HttpSettings, Stores, SystemClock};
+pub use webhooks::{DeliveriesQuery, Delivery, WebhookRequest, WebhookView};
 
 /// The OpenAPI document of the API.
 #[derive(Debug, OpenApi)]
@@ -75,6 +77,8 @@ pub use state::{AppState, HttpSettings, Stores, SystemClock};
         org::users, org::put_user, org::delete_user,
         audit::audit,
         outbox::dead, outbox::message, outbox::replay, outbox::erase,
+        webhooks::list, webhooks::create, webhooks::get, webhooks::update, webhooks::delete,
+        webhooks::deliveries,
         queue::status, queue::issue, queue::tickets, queue::ticket, queue::cancel,
         queue::transfer, queue::resume, queue::counters, queue::counter, queue::counter_action,
         live::events,
@@ -84,7 +88,7 @@ pub use state::{AppState, HttpSettings, Stores, SystemClock};
         (name = "queue", description = "Tickets, counters and live status"),
         (name = "live", description = "Server-sent events"),
         (name = "organization", description = "Configuration and users"),
-        (name = "notifications", description = "Messages to customers: dead letters, replay, erasure"),
+        (name = "notifications", description = "Messages to customers and integrations: webhooks, delivery logs, dead letters, replay, erasure"),
         (name = "auth", description = "Sign-in and tokens"),
         (name = "operations", description = "Health and metrics"),
     )
@@ -180,6 +184,20 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/outbox/erase", post(outbox::erase))
         .route("/api/v1/outbox/{message}", get(outbox::message))
         .route("/api/v1/outbox/{message}/replay", post(outbox::replay))
+        .route(
+            "/api/v1/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            "/api/v1/webhooks/{webhook}",
+            get(webhooks::get)
+                .put(webhooks::update)
+                .delete(webhooks::delete),
+        )
+        .route(
+            "/api/v1/webhooks/{webhook}/deliveries",
+            get(webhooks::deliveries),
+        )
         .route("/api/v1/branches/{branch}/status", get(queue::status))
         .route("/api/v1/branches/{branch}/events", get(live::events))
         .route(

@@ -71,16 +71,19 @@ pub struct EraseRequest {
     pub to: String,
 }
 
-/// How many messages an erasure changed.
+/// What an erasure changed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Erased {
     /// Messages that lost their address and text.
     pub erased: u64,
+    /// Tickets' contacts deleted (their tickets tell that customer nothing more).
+    pub contacts: u64,
 }
 
-/// Erases a customer's contact data from the organization's messages, at their request: each
-/// message to that address keeps its record but loses the address and the text, and those not
-/// yet sent are not sent. The audit log records the erasure without the address.
+/// Erases a customer's contact data from the organization, at their request: the contacts
+/// left with tickets are deleted, and each message to that address keeps its record but loses
+/// the address and the text, and those not yet sent are not sent. The audit log records the
+/// erasure without the address.
 #[utoipa::path(post, path = "/api/v1/outbox/erase", tag = "notifications",
     request_body = EraseRequest,
     responses((status = 200, body = Erased), (status = 400, body = crate::Problem)),
@@ -98,20 +101,21 @@ pub(crate) async fn erase(
             "give the phone number or e-mail address to erase",
         ));
     }
+    let organization = principal.org()?;
+    // Contacts first: once they are gone, no new message to that address is derived.
+    let contacts = state
+        .stores()
+        .contacts
+        .erase_contacts(organization, to)
+        .await?;
     let erased = state
         .stores()
         .outbox
-        .erase_recipient(principal.org()?, to, state.now())
+        .erase_recipient(organization, to, state.now())
         .await?;
-    record(
-        &state,
-        &principal,
-        "outbox.erase",
-        "recipient",
-        &serde_json::json!({ "erased": erased }),
-    )
-    .await?;
-    Ok(Json(Erased { erased }))
+    let done = Erased { erased, contacts };
+    record(&state, &principal, "outbox.erase", "recipient", &done).await?;
+    Ok(Json(done))
 }
 
 /// A message of the caller's organization; another organization's is not found.

@@ -6,7 +6,8 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use cem_core::chrono::{DateTime, Utc};
 use cem_core::{
-    AgentId, BranchConfig, BranchId, ClassId, CounterId, CustomerId, ServiceId, TicketId,
+    AgentId, BranchConfig, BranchId, ClassId, Contact, CounterId, CustomerId, Language, ServiceId,
+    TicketId,
 };
 use cem_queue::{
     BranchQueue, Command, CounterStatus, CounterView, IssueTicket, LinePosition, QueueEvent,
@@ -98,6 +99,25 @@ pub struct IssueRequest {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub customer: Option<CustomerId>,
+    /// How to reach the customer about this ticket: a link to follow it, when the turn is
+    /// near, the call. Used for this ticket's messages only, and erasable on request.
+    #[serde(default)]
+    pub contact: Option<ContactRequest>,
+}
+
+/// A customer's phone number or e-mail address (or both) for one ticket's messages.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ContactRequest {
+    /// A mobile number in international form (`+4930123456`), for text messages.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// An e-mail address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// The language to write in (`en`, `fa`); English when absent.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub language: Option<Language>,
 }
 
 /// Issues a ticket. The public (joining remotely) and kiosks get tickets of the default class.
@@ -112,6 +132,33 @@ pub(crate) async fn issue(
     Json(body): Json<IssueRequest>,
 ) -> Result<(StatusCode, Json<TicketView>), ApiError> {
     let id = TicketId::new(uuid::Uuid::new_v4());
+    if let Some(contact) = body.contact {
+        // Kept before the ticket exists, so that its first event already finds it; a ticket
+        // refused leaves a contact that nothing uses, removed with the old ones.
+        let organization = state
+            .queue()
+            .config(branch)
+            .ok_or_else(|| ApiError::not_found("branch_not_found", format!("no branch {branch}")))?
+            .branch
+            .organization;
+        let clean = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let contact = Contact {
+            ticket: id,
+            organization,
+            phone: clean(contact.phone),
+            email: clean(contact.email),
+            language: contact.language.unwrap_or_else(Language::en),
+            created_at: state.now(),
+        };
+        contact.validate().map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_contact",
+                e.to_string(),
+            )
+        })?;
+        state.stores().contacts.save_contact(&contact).await?;
+    }
     let trusted = principal.role != ApiRole::Public;
     let command = Command::Issue(IssueTicket {
         ticket: id,

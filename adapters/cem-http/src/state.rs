@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use cem_core::chrono::{DateTime, Utc};
 use cem_core::{
-    AuditStore, AuthStore, Background, BackgroundTask, BranchConfig, BranchId, Clock, EventBus,
-    OrgStore, OrgStoreExt, OrganizationId, OutboxStore, QueueEventStore,
+    AuditStore, AuthStore, Background, BackgroundTask, BranchConfig, BranchId, Clock, ContactStore,
+    EventBus, OrgStore, OrgStoreExt, OrganizationId, OutboxStore, QueueEventStore,
+    SubscriptionStore,
 };
 use cem_queue::{BranchQueue, Command, QueueService, ServiceError, ServiceOptions};
 use governor::{DefaultKeyedRateLimiter, Quota};
@@ -91,6 +92,10 @@ pub struct Stores {
     pub audit: Arc<dyn AuditStore>,
     /// Messages waiting to leave, and their delivery record.
     pub outbox: Arc<dyn OutboxStore>,
+    /// Customers' contacts for their tickets' messages.
+    pub contacts: Arc<dyn ContactStore>,
+    /// Integrations' webhook subscriptions.
+    pub subscriptions: Arc<dyn SubscriptionStore>,
     /// The event bus between instances (or within one).
     pub bus: Arc<dyn EventBus>,
 }
@@ -99,14 +104,22 @@ impl Stores {
     /// Every store from one backend that implements them all (every CEM store adapter).
     pub fn single<S>(store: Arc<S>, bus: Arc<dyn EventBus>) -> Self
     where
-        S: QueueEventStore + OrgStore + AuthStore + AuditStore + OutboxStore,
+        S: QueueEventStore
+            + OrgStore
+            + AuthStore
+            + AuditStore
+            + OutboxStore
+            + ContactStore
+            + SubscriptionStore,
     {
         Self {
             events: store.clone(),
             org: store.clone(),
             auth: store.clone(),
             audit: store.clone(),
-            outbox: store,
+            outbox: store.clone(),
+            contacts: store.clone(),
+            subscriptions: store,
             bus,
         }
     }
@@ -252,7 +265,7 @@ impl AppState {
     }
 
     /// The queue service.
-    pub fn queue(&self) -> &QueueService {
+    pub fn queue(&self) -> &Arc<QueueService> {
         &self.0.queue
     }
 

@@ -277,6 +277,7 @@ fn concrete(path: &str, branch: BranchId) -> String {
         .replace("{user}", missing)
         .replace("{device}", missing)
         .replace("{ticket}", missing)
+        .replace("{webhook}", missing)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -720,6 +721,238 @@ async fn dead_letters_are_shown_replayed_and_erased_per_organization() {
     assert_eq!(audit[0]["action"], "outbox.erase");
     assert_eq!(audit[1]["action"], "outbox.replay");
     assert!(!audit.to_string().contains("4930555"), "{audit}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_are_managed_and_logged_per_organization() {
+    use cem_core::{Channel, MessageId, OutboundMessage, OutboxStore, Outcome};
+    let server = Server::start().await;
+    let admin = server.token(ApiRole::Admin);
+    let hook = |url: &str, events: Value| json!({ "url": url, "events": events });
+
+    // Made: the answer shows the secret, once.
+    let (status, made) = server
+        .call(
+            Method::POST,
+            "/api/v1/webhooks",
+            admin,
+            Some(hook(
+                "https://crm.example.org/cem",
+                json!(["ticket_called"]),
+            )),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let secret = made["secret"].as_str().unwrap().to_owned();
+    assert!(secret.len() >= 64, "{secret}");
+    let id = made["id"].as_str().unwrap().to_owned();
+    let one = format!("/api/v1/webhooks/{id}");
+    let (_, listed) = server
+        .call(Method::GET, "/api/v1/webhooks", admin, None)
+        .await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["events"], json!(["ticket_called"]));
+    assert!(listed[0].get("secret").is_none(), "{listed}");
+
+    // Refused: a bad URL, an unknown event type, a second subscription to the same URL.
+    for (body, status, code) in [
+        (hook("ftp://crm", json!([])), 422, "invalid_webhook"),
+        (
+            hook("https://crm.example.org/x", json!(["ticket_eaten"])),
+            422,
+            "invalid_webhook",
+        ),
+        (
+            hook("https://crm.example.org/cem", json!([])),
+            409,
+            "conflict",
+        ),
+    ] {
+        let (got, answer) = server
+            .call(Method::POST, "/api/v1/webhooks", admin, Some(body.clone()))
+            .await;
+        assert_eq!(
+            (got.as_u16(), answer["code"].as_str()),
+            (status, Some(code)),
+            "{body}: {answer}"
+        );
+    }
+    // Another organization neither sees nor changes it, and may use the same URL.
+    let other = Some(server.other_admin.as_str());
+    for method in [Method::GET, Method::DELETE] {
+        let (status, answer) = server.call(method, &one, other, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
+        assert_eq!(answer["code"], "webhook_not_found");
+    }
+    let (status, _) = server
+        .call(
+            Method::POST,
+            "/api/v1/webhooks",
+            other,
+            Some(hook("https://crm.example.org/cem", json!([]))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // Changed: every type, inactive; the secret stays.
+    let (status, changed) = server
+        .call(
+            Method::PUT,
+            &one,
+            admin,
+            Some(json!({ "url": "https://crm.example.org/cem", "active": false })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(
+        (changed["events"].clone(), changed["active"].clone()),
+        (json!([]), json!(false))
+    );
+    let stored = cem_core::SubscriptionStore::subscriptions(
+        server.store.as_ref(),
+        Some(server.config.branch.organization),
+    )
+    .await
+    .unwrap();
+    assert_eq!(stored[0].secret, secret);
+
+    // The delivery log: what the outbox holds for that URL, with every attempt.
+    let now =
+        cem_core::chrono::DateTime::<cem_core::chrono::Utc>::from(std::time::SystemTime::now());
+    let outbox: &dyn OutboxStore = server.store.as_ref();
+    outbox
+        .enqueue(
+            &[OutboundMessage {
+                id: MessageId::from_u128(7),
+                organization: server.config.branch.organization,
+                channel: Channel::Webhook,
+                to: "https://crm.example.org/cem".into(),
+                kind: "ticket_called".into(),
+                language: Language::en(),
+                subject: None,
+                body: "{}".into(),
+                created_at: now,
+            }],
+            now,
+            None,
+        )
+        .await
+        .unwrap();
+    let claimed = outbox.claim(now, now, 10).await.unwrap();
+    let retry = Outcome::Retry {
+        at: now,
+        error: "503 from the receiver".into(),
+    };
+    outbox
+        .settle(claimed[0].message.id, 1, &retry, now)
+        .await
+        .unwrap();
+    let (status, log) = server
+        .call(Method::GET, &format!("{one}/deliveries"), admin, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{log}");
+    assert_eq!(log.as_array().unwrap().len(), 1, "{log}");
+    assert_eq!(log[0]["message"]["state"], "pending");
+    assert_eq!(log[0]["attempts"][0]["error"], "503 from the receiver");
+    let (_, theirs) = server
+        .call(Method::GET, "/api/v1/webhooks", other, None)
+        .await;
+    let their_log = format!(
+        "/api/v1/webhooks/{}/deliveries",
+        theirs[0]["id"].as_str().unwrap()
+    );
+    let (_, log) = server.call(Method::GET, &their_log, other, None).await;
+    assert_eq!(log, json!([]), "the same URL, another organization's log");
+
+    // Deleted; audited without the secret.
+    let (status, _) = server.call(Method::DELETE, &one, admin, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = server.call(Method::GET, &one, admin, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, audit) = server.call(Method::GET, "/api/v1/audit", admin, None).await;
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions[..3],
+        ["webhook.delete", "webhook.update", "webhook.create"]
+    );
+    assert!(!audit.to_string().contains(&secret));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contact_left_with_a_ticket_is_checked_kept_and_erasable() {
+    use cem_core::ContactStore;
+    let server = Server::start().await;
+    let tickets = format!("/api/v1/branches/{}/tickets", server.branch());
+    let service = service_id(0).to_string();
+    let staff = server.token(ApiRole::Admin);
+    let count = || async {
+        let (_, list) = server.call(Method::GET, &tickets, staff, None).await;
+        list.as_array().unwrap().len()
+    };
+    let before = count().await;
+
+    // A malformed contact refuses the ticket, and no ticket is issued.
+    for contact in [
+        json!({ "phone": "0301234" }),
+        json!({ "email": "nobody" }),
+        json!({}),
+    ] {
+        let (status, answer) = server
+            .call(
+                Method::POST,
+                &tickets,
+                None,
+                Some(json!({ "service": service, "contact": contact })),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{contact}: {answer}"
+        );
+        assert_eq!(answer["code"], "invalid_contact");
+    }
+    assert_eq!(count().await, before);
+
+    // A good one is kept for the ticket, in the customer's language, and shown to no one.
+    let (status, ticket) = server
+        .call(
+            Method::POST,
+            &tickets,
+            None,
+            Some(json!({
+                "service": service,
+                "contact": { "phone": " +4930123456 ", "language": "fa" },
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    assert!(!ticket.to_string().contains("4930123456"));
+    let id: cem_core::TicketId = ticket["id"].as_str().unwrap().parse().unwrap();
+    let kept = server.store.contacts(&[id]).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        (kept[0].phone.as_deref(), &kept[0].language),
+        (Some("+4930123456"), &Language::fa())
+    );
+
+    // Erased on request, with the messages to that number.
+    let (status, erased) = server
+        .call(
+            Method::POST,
+            "/api/v1/outbox/erase",
+            staff,
+            Some(json!({ "to": "+4930123456" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{erased}");
+    assert_eq!(erased["contacts"], 1);
+    assert!(server.store.contacts(&[id]).await.unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

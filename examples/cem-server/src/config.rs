@@ -41,6 +41,10 @@ pub(crate) struct Config {
     pub(crate) db_connections: u32,
     /// Seconds to wait for requests in flight at shutdown.
     pub(crate) shutdown_grace_secs: u64,
+    /// The address customers reach the server at, before the paths of links in messages
+    /// (`CEM_PUBLIC_URL`, such as `https://queue.bank.example`); `http://` and the listen
+    /// address when absent.
+    pub(crate) public_url: Option<String>,
     /// An HTTP gateway that sends SMS (`CEM_SMS_GATEWAY_URL`): each message is posted to it
     /// as JSON. Without it, SMS are only logged.
     pub(crate) sms_gateway_url: Option<String>,
@@ -78,6 +82,7 @@ impl Default for Config {
             body_limit: 64 * 1024,
             db_connections: 8,
             shutdown_grace_secs: 30,
+            public_url: None,
             sms_gateway_url: None,
             notify_secret: None,
             smtp_host: None,
@@ -152,6 +157,7 @@ impl Config {
             self.db_connections = parse("CEM_DB_CONNECTIONS", &v)?;
         }
         for (name, field) in [
+            ("CEM_PUBLIC_URL", &mut self.public_url),
             ("CEM_SMS_GATEWAY_URL", &mut self.sms_gateway_url),
             ("CEM_NOTIFY_SECRET", &mut self.notify_secret),
             ("CEM_SMTP_HOST", &mut self.smtp_host),

@@ -121,7 +121,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
         cors_origins: config.cors_origins.clone(),
         ..HttpSettings::default()
     };
-    let notifiers = crate::notify::notifiers(&config)?;
+    let notifiers = crate::notify::notifiers(&config, Arc::clone(&stores.subscriptions))?;
     let courier = crate::notify::start_courier(Arc::clone(&stores.outbox), notifiers);
     let state = AppState::new(
         stores,
@@ -131,6 +131,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
     )
     .await
     .map_err(|e| anyhow::anyhow!("loading the branches: {e}"))?;
+    let messenger = crate::notify::start_messenger(&state, &config);
     let app = cem_http::router(state.clone());
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -160,6 +161,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
             tokio::time::sleep(grace).await;
         } => tracing::warn!("requests still in flight after {grace:?}; stopping anyway"),
     }
+    messenger.abort();
     courier.abort();
     tracing::info!("stopped");
     Ok(())
