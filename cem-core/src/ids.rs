@@ -101,6 +101,10 @@ id_type!(
     MessageId
 );
 id_type!(
+    /// A booking of an appointment slot (or a place on its waitlist).
+    BookingId
+);
+id_type!(
     /// An integration's subscription to an organization's events (an outbound webhook).
     SubscriptionId
 );

@@ -5,7 +5,8 @@
 //! classes), [localized text](text), [time] (the [`Clock`] port, opening hours, business
 //! days), the domain [event envelope](event), the storage and transport [ports](store)
 //! ([`QueueEventStore`], [`EventBus`], [`OrgStore`](org_store), [`AuthStore`](auth_store) for
-//! devices and access tokens) and shared [errors](error).
+//! devices and access tokens) and shared [errors](error). [`reservation`] holds the records of
+//! appointments: the [`ReservationPlan`] of a service at a branch and the [`Booking`].
 //!
 //! This crate does no IO: no runtime, no database, no system clock.
 //!
@@ -29,6 +30,8 @@ pub mod notify;
 pub mod org;
 pub mod org_store;
 pub mod outbox;
+pub mod reservation;
+pub mod reservation_store;
 pub mod store;
 pub mod task;
 pub mod text;
@@ -40,8 +43,8 @@ pub use contact::{Contact, ContactStore};
 pub use error::ValidationError;
 pub use event::EventEnvelope;
 pub use ids::{
-    AgentId, BranchId, ClassId, CounterId, CustomerId, DeviceId, MessageId, OrganizationId,
-    ServiceId, SubscriptionId, TicketId, UserId,
+    AgentId, BookingId, BranchId, ClassId, CounterId, CustomerId, DeviceId, MessageId,
+    OrganizationId, ServiceId, SubscriptionId, TicketId, UserId,
 };
 pub use integration::{SubscriptionStore, WebhookSubscription};
 pub use notify::{Channel, Notifier, OutboundMessage, SendError};
@@ -51,6 +54,11 @@ pub use org::{
 };
 pub use org_store::{OrgStore, OrgStoreExt, Role, User};
 pub use outbox::{Attempt, OutboxEntry, OutboxState, OutboxStore, Outcome};
+pub use reservation::{
+    Booking, BookingCode, BookingHolder, BookingState, Closure, DateOverride, LocalTimeRange,
+    PlanBreak, ReservationPlan,
+};
+pub use reservation_store::{CODE_TAKEN, HolderKey, ReservationStore, SLOT_FULL, STALE};
 pub use store::{
     Capabilities, Delivery, EventBus, NewEvent, QueueEventStore, QueueEventStoreExt, RecordedEvent,
     Snapshot, StoreError, Subscription,

@@ -4,8 +4,9 @@
 //! where durability is not needed. It keeps the whole contract of [`QueueEventStore`],
 //! [`OrgStore`](cem_core::OrgStore), [`AuthStore`](cem_core::AuthStore),
 //! [`AuditStore`](cem_core::AuditStore), [`OutboxStore`](cem_core::OutboxStore),
-//! [`ContactStore`](cem_core::ContactStore) and
-//! [`SubscriptionStore`](cem_core::SubscriptionStore), concurrency included; only its data dies
+//! [`ContactStore`](cem_core::ContactStore),
+//! [`SubscriptionStore`](cem_core::SubscriptionStore) and
+//! [`ReservationStore`](cem_core::ReservationStore), concurrency included; only its data dies
 //! with the process.
 //!
 //! ```
@@ -27,6 +28,7 @@ mod contact;
 mod integration;
 mod org;
 mod outbox;
+mod reservation;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -56,6 +58,7 @@ struct Inner {
     outbox: outbox::OutboxTables,
     contacts: contact::ContactTable,
     subscriptions: integration::SubscriptionTable,
+    reservations: reservation::ReservationTables,
 }
 
 impl MemoryStore {

@@ -18,6 +18,29 @@ pub(crate) struct OutboxTables {
     cursors: HashMap<String, u64>,
 }
 
+impl OutboxTables {
+    /// Adds `messages` as pending, due at `due`; an id already there keeps its record as it
+    /// is. What `enqueue` writes, for other writes that enqueue in their own transaction.
+    pub(crate) fn add(&mut self, messages: &[OutboundMessage], due: DateTime<Utc>) {
+        for m in messages {
+            let mut message = m.clone();
+            message.created_at = micros(message.created_at);
+            self.messages.entry(m.id).or_insert_with(|| Record {
+                entry: OutboxEntry {
+                    message,
+                    state: OutboxState::Pending,
+                    attempts: 0,
+                    next_attempt_at: micros(due),
+                    last_error: None,
+                    settled_at: None,
+                },
+                lease_until: None,
+                log: Vec::new(),
+            });
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Record {
     entry: OutboxEntry,
@@ -47,22 +70,7 @@ impl OutboxStore for MemoryStore {
     ) -> Result<(), StoreError> {
         let mut inner = self.inner();
         let tables = &mut inner.outbox;
-        for m in messages {
-            let mut message = m.clone();
-            message.created_at = micros(message.created_at);
-            tables.messages.entry(m.id).or_insert_with(|| Record {
-                entry: OutboxEntry {
-                    message,
-                    state: OutboxState::Pending,
-                    attempts: 0,
-                    next_attempt_at: micros(due),
-                    last_error: None,
-                    settled_at: None,
-                },
-                lease_until: None,
-                log: Vec::new(),
-            });
-        }
+        tables.add(messages, due);
         if let Some((name, position)) = cursor {
             let stored = tables.cursors.entry(name.to_owned()).or_default();
             *stored = (*stored).max(position);

@@ -16,6 +16,9 @@
 //!   `cem_contacts`) and [`SubscriptionStore`](cem_core::SubscriptionStore) (table
 //!   `cem_webhook_subscriptions`, whose `UNIQUE (organization, url)` makes a second
 //!   subscription to one URL a conflict).
+//! - [`PgStore`] also implements [`ReservationStore`](cem_core::ReservationStore) (tables
+//!   `cem_reservation_plans` and `cem_bookings`): a write that takes a seat first takes its
+//!   slot's transaction-scoped advisory lock, so writers of one slot count its seats in turn.
 //! - [`PgBus`] implements [`EventBus`](cem_core::EventBus) with LISTEN/NOTIFY: an event
 //!   published on one instance reaches the subscribers of every instance on the same database.
 //! - [`testing`] creates throwaway databases for tests against a real server.
@@ -72,6 +75,7 @@ mod group;
 mod integration;
 mod org;
 mod outbox;
+mod reservation;
 mod store;
 pub mod testing;
 

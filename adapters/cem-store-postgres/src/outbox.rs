@@ -14,6 +14,7 @@ use cem_core::{
     OutboxState, OutboxStore, Outcome, StoreError,
 };
 use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::PgStore;
@@ -164,6 +165,60 @@ impl PgStore {
     }
 }
 
+/// Adds `messages` as pending, due at `due`, on `conn`: what `enqueue` writes, for writes that
+/// enqueue inside their own transaction.
+pub(crate) async fn insert_messages(
+    conn: &mut PgConnection,
+    messages: &[OutboundMessage],
+    due: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let mut ids = Vec::with_capacity(messages.len());
+    let mut organizations = Vec::with_capacity(messages.len());
+    let mut channels = Vec::with_capacity(messages.len());
+    let mut recipients = Vec::with_capacity(messages.len());
+    let mut kinds = Vec::with_capacity(messages.len());
+    let mut languages = Vec::with_capacity(messages.len());
+    let mut subjects = Vec::with_capacity(messages.len());
+    let mut bodies = Vec::with_capacity(messages.len());
+    let mut created = Vec::with_capacity(messages.len());
+    for m in messages {
+        ids.push(m.id.0);
+        organizations.push(m.organization.0);
+        channels.push(channel_name(m.channel));
+        recipients.push(m.to.as_str());
+        kinds.push(m.kind.as_str());
+        languages.push(m.language.as_str());
+        subjects.push(m.subject.as_deref());
+        bodies.push(m.body.as_str());
+        created.push(m.created_at);
+    }
+    // An id already there (or twice in this batch) keeps the row it has.
+    sqlx::query(
+        "INSERT INTO cem_outbox_messages (id, organization, channel, recipient, kind, \
+         language, subject, body, created_at, state, attempts, next_attempt_at) \
+         SELECT m.*, 'pending', 0, $10 FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], \
+         $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[]) \
+         AS m ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(ids)
+    .bind(organizations)
+    .bind(channels)
+    .bind(recipients)
+    .bind(kinds)
+    .bind(languages)
+    .bind(subjects)
+    .bind(bodies)
+    .bind(created)
+    .bind(due)
+    .execute(conn)
+    .await
+    .map_err(map_sqlx)?;
+    Ok(())
+}
+
 #[async_trait]
 impl OutboxStore for PgStore {
     async fn enqueue(
@@ -184,49 +239,7 @@ impl OutboxStore for PgStore {
             return Ok(());
         }
         let mut tx = self.pool().begin().await.map_err(map_sqlx)?;
-        if !messages.is_empty() {
-            let mut ids = Vec::with_capacity(messages.len());
-            let mut organizations = Vec::with_capacity(messages.len());
-            let mut channels = Vec::with_capacity(messages.len());
-            let mut recipients = Vec::with_capacity(messages.len());
-            let mut kinds = Vec::with_capacity(messages.len());
-            let mut languages = Vec::with_capacity(messages.len());
-            let mut subjects = Vec::with_capacity(messages.len());
-            let mut bodies = Vec::with_capacity(messages.len());
-            let mut created = Vec::with_capacity(messages.len());
-            for m in messages {
-                ids.push(m.id.0);
-                organizations.push(m.organization.0);
-                channels.push(channel_name(m.channel));
-                recipients.push(m.to.as_str());
-                kinds.push(m.kind.as_str());
-                languages.push(m.language.as_str());
-                subjects.push(m.subject.as_deref());
-                bodies.push(m.body.as_str());
-                created.push(m.created_at);
-            }
-            // An id already there (or twice in this batch) keeps the row it has.
-            sqlx::query(
-                "INSERT INTO cem_outbox_messages (id, organization, channel, recipient, kind, \
-                 language, subject, body, created_at, state, attempts, next_attempt_at) \
-                 SELECT m.*, 'pending', 0, $10 FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], \
-                 $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[]) \
-                 AS m ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(ids)
-            .bind(organizations)
-            .bind(channels)
-            .bind(recipients)
-            .bind(kinds)
-            .bind(languages)
-            .bind(subjects)
-            .bind(bodies)
-            .bind(created)
-            .bind(due)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_sqlx)?;
-        }
+        insert_messages(&mut tx, messages, due).await?;
         if let Some((name, position)) = cursor {
             sqlx::query(
                 "INSERT INTO cem_outbox_cursors (name, position) VALUES ($1, $2) \

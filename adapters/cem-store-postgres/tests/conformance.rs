@@ -9,7 +9,7 @@ use cem_store_postgres::testing::{TestDatabase, admin_url};
 use cem_store_postgres::{PgStore, PgStoreOptions};
 use cem_store_testkit::{
     AuthHarness, ContactHarness, Harness, OrgAuthStore, OrgHarness, OutboxHarness,
-    SubscriptionHarness,
+    ReservationHarness, ReservationOutboxStore, SubscriptionHarness,
 };
 
 /// Opens handles onto fresh databases; drops them all when the test is over.
@@ -150,6 +150,23 @@ impl SubscriptionHarness for PgHarness {
 }
 
 cem_store_testkit::subscription_store_conformance!(
+    PgHarness::from_env(),
+    ignore_unless(cem_postgres),
+    "CEM_TEST_POSTGRES_URL not set"
+);
+
+#[async_trait]
+impl ReservationHarness for PgHarness {
+    async fn open_reservations(&self, handles: usize) -> Vec<Arc<dyn ReservationOutboxStore>> {
+        self.handles(handles)
+            .await
+            .into_iter()
+            .map(|s| s as Arc<dyn ReservationOutboxStore>)
+            .collect()
+    }
+}
+
+cem_store_testkit::reservation_store_conformance!(
     PgHarness::from_env(),
     ignore_unless(cem_postgres),
     "CEM_TEST_POSTGRES_URL not set"

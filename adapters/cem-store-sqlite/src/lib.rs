@@ -3,8 +3,9 @@
 //! The embedded storage adapter: [`SqliteStore`] implements cem-core's [`QueueEventStore`],
 //! [`OrgStore`](cem_core::OrgStore), [`AuthStore`](cem_core::AuthStore),
 //! [`AuditStore`](cem_core::AuditStore), [`OutboxStore`](cem_core::OutboxStore),
-//! [`ContactStore`](cem_core::ContactStore) and
-//! [`SubscriptionStore`](cem_core::SubscriptionStore) on one
+//! [`ContactStore`](cem_core::ContactStore),
+//! [`SubscriptionStore`](cem_core::SubscriptionStore) and
+//! [`ReservationStore`](cem_core::ReservationStore) on one
 //! SQLite file in WAL mode, so a single server needs no database service. Several stores
 //! (pools, processes) may open the same file; the concurrency contract holds across them.
 //!
@@ -50,6 +51,7 @@ mod contact;
 mod integration;
 mod org;
 mod outbox;
+mod reservation;
 
 use std::str::FromStr;
 use std::time::{Duration, Instant};

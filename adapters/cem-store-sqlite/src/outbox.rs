@@ -9,6 +9,7 @@ use cem_core::{
     OutboxState, OutboxStore, Outcome, StoreError,
 };
 use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteConnection;
 use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
@@ -165,6 +166,40 @@ impl SqliteStore {
     }
 }
 
+/// Adds `messages` as pending, due at `due` (microseconds since the Unix epoch), on `conn`:
+/// what `enqueue` writes, for writes that enqueue inside their own transaction.
+pub(crate) async fn insert_messages(
+    conn: &mut SqliteConnection,
+    messages: &[OutboundMessage],
+    due: i64,
+) -> Result<(), sqlx::Error> {
+    for chunk in messages.chunks(ROWS_PER_INSERT) {
+        let mut insert: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
+            "INSERT INTO outbox_messages (id, organization, channel, recipient, kind, \
+             language, subject, body, created_at, state, attempts, next_attempt_at) ",
+        );
+        insert.push_values(chunk, |mut values, m| {
+            values
+                .push_bind(m.id.0.as_bytes().as_slice())
+                .push_bind(m.organization.0.as_bytes().as_slice())
+                .push_bind(channel_name(m.channel))
+                .push_bind(&m.to)
+                .push_bind(&m.kind)
+                .push_bind(m.language.as_str())
+                .push_bind(m.subject.as_deref())
+                .push_bind(&m.body)
+                .push_bind(m.created_at.timestamp_micros())
+                .push("'pending'")
+                .push("0")
+                .push_bind(due);
+        });
+        // An id already enqueued keeps its row as it is: deriving a message twice sends it once.
+        insert.push(" ON CONFLICT (id) DO NOTHING");
+        insert.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl OutboxStore for SqliteStore {
     async fn enqueue(
@@ -189,30 +224,9 @@ impl OutboxStore for SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(map_sqlx)?;
-        for chunk in messages.chunks(ROWS_PER_INSERT) {
-            let mut insert: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-                "INSERT INTO outbox_messages (id, organization, channel, recipient, kind, \
-                 language, subject, body, created_at, state, attempts, next_attempt_at) ",
-            );
-            insert.push_values(chunk, |mut values, m| {
-                values
-                    .push_bind(m.id.0.as_bytes().as_slice())
-                    .push_bind(m.organization.0.as_bytes().as_slice())
-                    .push_bind(channel_name(m.channel))
-                    .push_bind(&m.to)
-                    .push_bind(&m.kind)
-                    .push_bind(m.language.as_str())
-                    .push_bind(m.subject.as_deref())
-                    .push_bind(&m.body)
-                    .push_bind(m.created_at.timestamp_micros())
-                    .push("'pending'")
-                    .push("0")
-                    .push_bind(due);
-            });
-            // An id already enqueued keeps its row as it is: deriving a message twice sends it once.
-            insert.push(" ON CONFLICT (id) DO NOTHING");
-            insert.build().execute(&mut *tx).await.map_err(map_sqlx)?;
-        }
+        insert_messages(&mut tx, messages, due)
+            .await
+            .map_err(map_sqlx)?;
         if let Some((name, position)) = cursor {
             sqlx::query(
                 "INSERT INTO outbox_cursors (name, position) VALUES (?1, ?2) \

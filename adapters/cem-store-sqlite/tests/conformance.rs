@@ -8,7 +8,7 @@ use cem_core::{ContactStore, OrgStore, OutboxStore, QueueEventStore, Subscriptio
 use cem_store_sqlite::SqliteStore;
 use cem_store_testkit::{
     AuthHarness, ContactHarness, Harness, OrgAuthStore, OrgHarness, OutboxHarness,
-    SubscriptionHarness,
+    ReservationHarness, ReservationOutboxStore, SubscriptionHarness,
 };
 use tempfile::TempDir;
 
@@ -124,3 +124,16 @@ impl SubscriptionHarness for SqliteHarness {
 }
 
 cem_store_testkit::subscription_store_conformance!(Ok::<_, String>(SqliteHarness::new()));
+
+#[async_trait]
+impl ReservationHarness for SqliteHarness {
+    async fn open_reservations(&self, handles: usize) -> Vec<Arc<dyn ReservationOutboxStore>> {
+        let stores = self.stores("reservations", handles).await;
+        stores
+            .into_iter()
+            .map(|s| Arc::new(s) as Arc<dyn ReservationOutboxStore>)
+            .collect()
+    }
+}
+
+cem_store_testkit::reservation_store_conformance!(Ok::<_, String>(SqliteHarness::new()));

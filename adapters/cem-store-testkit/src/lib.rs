@@ -6,10 +6,11 @@
 //! `async fn(&dyn AuthHarness)`, [`OutboxStore`] cases in [`outbox_cases`], each an
 //! `async fn(&dyn OutboxHarness)`, and [`ContactStore`] and [`SubscriptionStore`] cases in
 //! [`contact_cases`] and [`subscription_cases`] (`&dyn ContactHarness`,
-//! `&dyn SubscriptionHarness`). [`queue_store_conformance!`], [`org_store_conformance!`],
-//! [`auth_store_conformance!`], [`outbox_store_conformance!`], [`contact_store_conformance!`]
-//! and [`subscription_store_conformance!`] emit one test per case, so an adapter's test file is
-//! a line per suite:
+//! `&dyn SubscriptionHarness`), and [`ReservationStore`] cases in [`reservation_cases`]
+//! (`&dyn ReservationHarness`). [`queue_store_conformance!`], [`org_store_conformance!`],
+//! [`auth_store_conformance!`], [`outbox_store_conformance!`], [`contact_store_conformance!`],
+//! [`subscription_store_conformance!`] and [`reservation_store_conformance!`] emit one test per
+//! case, so an adapter's test file is a line per suite:
 //!
 //! ```ignore
 //! cem_store_testkit::queue_store_conformance!(Ok::<_, String>(MyHarness::new()));
@@ -29,7 +30,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use cem_core::{
-    AuditStore, AuthStore, ContactStore, OrgStore, OutboxStore, QueueEventStore, SubscriptionStore,
+    AuditStore, AuthStore, ContactStore, OrgStore, OutboxStore, QueueEventStore, ReservationStore,
+    SubscriptionStore,
 };
 
 pub mod auth_cases;
@@ -37,6 +39,7 @@ pub mod cases;
 pub mod contact_cases;
 pub mod org_cases;
 pub mod outbox_cases;
+pub mod reservation_cases;
 pub mod subscription_cases;
 
 /// Opens stores for the cases.
@@ -90,6 +93,20 @@ pub trait SubscriptionHarness: Send + Sync + 'static {
     /// `handles` handles onto one fresh, empty store: separate pools where the backend has
     /// them, as separate server instances would hold.
     async fn open_subscriptions(&self, handles: usize) -> Vec<Arc<dyn SubscriptionStore>>;
+}
+
+/// A store holding both the reservation tables and the outbox, as the [`reservation_cases`]
+/// need: a booking's messages are enqueued in the transaction that writes it.
+pub trait ReservationOutboxStore: ReservationStore + OutboxStore {}
+
+impl<T: ReservationStore + OutboxStore> ReservationOutboxStore for T {}
+
+/// Opens reservation stores for the cases.
+#[async_trait]
+pub trait ReservationHarness: Send + Sync + 'static {
+    /// `handles` handles onto one fresh, empty store: separate pools where the backend has
+    /// them, as separate server instances would hold.
+    async fn open_reservations(&self, handles: usize) -> Vec<Arc<dyn ReservationOutboxStore>>;
 }
 
 /// A harness for stores that live in one handle (in memory): every handle is the same store.
@@ -163,6 +180,18 @@ where
 {
     async fn open_subscriptions(&self, handles: usize) -> Vec<Arc<dyn SubscriptionStore>> {
         let store: Arc<dyn SubscriptionStore> = Arc::new((self.0)());
+        vec![store; handles.max(1)]
+    }
+}
+
+#[async_trait]
+impl<F, S> ReservationHarness for SharedHarness<F>
+where
+    F: Fn() -> S + Send + Sync + 'static,
+    S: ReservationStore + OutboxStore,
+{
+    async fn open_reservations(&self, handles: usize) -> Vec<Arc<dyn ReservationOutboxStore>> {
+        let store: Arc<dyn ReservationOutboxStore> = Arc::new((self.0)());
         vec![store; handles.max(1)]
     }
 }
@@ -321,6 +350,37 @@ macro_rules! subscription_store_conformance {
             subscriptions_are_listed_oldest_first,
             deleting_removes_a_subscription_once,
             concurrent_puts_of_one_url_have_one_winner,
+        );
+    };
+}
+
+/// Emits one `#[tokio::test]` per [`ReservationStore`] conformance case for the harness
+/// expression given, of type `Result<impl ReservationHarness, String>`; the same forms as
+/// [`queue_store_conformance!`].
+#[macro_export]
+macro_rules! reservation_store_conformance {
+    ($harness:expr) => {
+        $crate::reservation_store_conformance!($harness, ignore_unless(all()), "");
+    };
+    ($harness:expr, ignore_unless($cfg:meta), $reason:literal) => {
+        $crate::queue_store_conformance!(@cases $harness, $cfg, $reason, reservation_cases;
+            plans_are_put_replaced_listed_and_deleted,
+            bookings_round_trip_by_id_and_by_code,
+            a_code_is_unique_in_its_organization,
+            an_existing_id_conflicts,
+            a_full_slot_refuses_seats_but_takes_the_waitlist,
+            cancelling_frees_the_seat,
+            a_stale_revision_changes_nothing,
+            an_update_keeps_what_identifies_the_booking,
+            rescheduling_into_a_full_slot_changes_nothing,
+            offering_a_waitlisted_booking_checks_capacity,
+            messages_are_enqueued_only_with_their_write,
+            bookings_of_a_branch_by_start_then_creation_then_id,
+            holder_bookings_match_customer_phone_or_email,
+            erasing_a_holder_blanks_name_phone_and_email,
+            concurrent_inserts_take_exactly_the_free_seats,
+            concurrent_updates_of_one_revision_have_one_winner,
+            concurrent_offers_of_one_seat_have_one_winner,
         );
     };
 }
