@@ -93,17 +93,23 @@ impl Courier {
         let now = self.clock.now();
         let lease = TimeDelta::from_std(self.lease).unwrap_or(TimeDelta::MAX);
         let claimed = self.outbox.claim(now, now + lease, self.batch).await?;
-        let outcomes =
-            futures::future::join_all(claimed.iter().map(|entry| self.attempt(entry))).await;
+        // Each message is settled as soon as its attempt ends, so one slow receiver does not
+        // hold back the record of the others (a crash meanwhile would send them again).
+        let settled: Vec<(Result<bool, StoreError>, Outcome)> =
+            futures::future::join_all(claimed.iter().map(|entry| async move {
+                let outcome = self.attempt(entry).await;
+                let settled = self
+                    .outbox
+                    .settle(entry.message.id, entry.attempts, &outcome, self.clock.now())
+                    .await;
+                (settled, outcome)
+            }))
+            .await;
         let mut pass = Pass {
             claimed: claimed.len(),
             ..Pass::default()
         };
-        for (entry, outcome) in claimed.iter().zip(outcomes) {
-            let settled = self
-                .outbox
-                .settle(entry.message.id, entry.attempts, &outcome, self.clock.now())
-                .await;
+        for (settled, outcome) in settled {
             match (settled, outcome) {
                 (Ok(true), Outcome::Delivered) => pass.delivered += 1,
                 (Ok(true), Outcome::Retry { .. }) => pass.retrying += 1,

@@ -46,6 +46,8 @@
 //!
 //! This crate does no IO of its own and reads no clock: the courier talks only to the ports.
 
+mod address;
+mod bookings;
 mod catalogue;
 mod courier;
 mod error;
@@ -56,6 +58,7 @@ mod render;
 mod retry;
 mod template;
 
+pub use bookings::{BookingNotice, BookingPlace, booking_messages};
 pub use catalogue::{check_catalogues, languages};
 pub use courier::{Courier, Pass};
 pub use error::RenderError;

@@ -26,20 +26,17 @@ use std::time::Duration;
 use cem_core::chrono::{DateTime, TimeDelta, Utc};
 use cem_core::{
     BranchConfig, BranchId, Channel, Clock, Contact, ContactStore, Language, LocalizedText,
-    MessageId, OutboundMessage, OutboxStore, QueueEventStore, RecordedEvent, ServiceId, StoreError,
+    OutboundMessage, OutboxStore, QueueEventStore, RecordedEvent, ServiceId, StoreError,
     SubscriptionStore, TicketId, WebhookSubscription,
 };
 use cem_queue::service::decode;
 use cem_queue::{QueueEvent, QueueService, ServiceError, TicketState};
-use uuid::Uuid;
 
-use crate::{MessageKind, RenderError, render};
+use crate::address::{Recipient, addressed, message_id};
+use crate::{MessageKind, RenderError};
 
 /// The name of the messenger's cursor in the outbox.
 pub const CURSOR: &str = "messages";
-
-/// The namespace of the messages' ids (UUID version 5 of what caused each message).
-const NAMESPACE: Uuid = Uuid::from_u128(0x6a0d_5c1e_8f4b_4b8e_9a53_2f1c_7d6e_0b91);
 
 /// How the messenger works.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -491,11 +488,6 @@ fn name(text: &LocalizedText, language: &Language) -> String {
         .to_string()
 }
 
-/// The id of a message: the same for the same cause, whoever derives it.
-fn message_id(parts: &[&str]) -> MessageId {
-    MessageId::new(Uuid::new_v5(&NAMESPACE, parts.join("/").as_bytes()))
-}
-
 /// The messages of `draft` to `contact`: one per channel the contact gives.
 fn customer_messages(
     draft: &Draft,
@@ -536,30 +528,19 @@ fn customer_messages(
             branch,
         },
     };
-    let mut out = Vec::new();
-    for (channel, to) in [
-        (Channel::Sms, &contact.phone),
-        (Channel::Email, &contact.email),
-    ] {
-        let Some(to) = to.as_deref().filter(|to| !to.is_empty()) else {
-            continue;
-        };
-        let rendered = render(&kind, language, channel)?;
-        let ticket = draft.ticket.to_string();
-        let channel_name = format!("{channel:?}");
-        out.push(OutboundMessage {
-            id: message_id(&[&ticket, &draft.cause, &channel_name]),
-            organization: contact.organization,
-            channel,
-            to: to.to_string(),
-            kind: kind.kind().to_string(),
-            language: language.clone(),
-            subject: rendered.subject,
-            body: rendered.body,
-            created_at: draft.created_at,
-        });
-    }
-    Ok(out)
+    let recipient = Recipient {
+        organization: contact.organization,
+        phone: contact.phone.as_deref(),
+        email: contact.email.as_deref(),
+        language,
+    };
+    let ticket = draft.ticket.to_string();
+    addressed(
+        &kind,
+        &recipient,
+        &[&ticket, &draft.cause],
+        draft.created_at,
+    )
 }
 
 /// The document posted to a subscription for an event.
