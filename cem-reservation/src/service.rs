@@ -21,7 +21,7 @@ use cem_core::{
 
 use crate::{
     Actor, BookingRequest, CheckIn, ReservationError, Slot, book, cancel, check_in, join_waitlist,
-    mark_no_show, reschedule, seats_taken, slots, waitlist_offers,
+    mark_no_show, no_show_due, reminder_at, reschedule, seats_taken, slots, waitlist_offers,
 };
 
 /// Draws random bytes: the service's only source of chance (booking codes).
@@ -391,5 +391,59 @@ impl ReservationService {
     pub async fn no_show(&self, id: BookingId) -> Result<Booking, ServiceError> {
         let decide = |cx: &Context, b: &Booking, _, now| Ok((mark_no_show(b, &cx.queue, now)?, ()));
         Ok(self.change(id, &|_| Vec::new(), decide, None).await?.0)
+    }
+
+    /// The bookings of a branch whose reminder is due at the current instant: confirmed, the
+    /// plan's reminder lead before their start passed, not started yet. The host enqueues
+    /// their reminders now and then; their ids make a reminder written twice one message.
+    ///
+    /// # Errors
+    /// `Store`.
+    pub async fn reminders_due(&self, branch: BranchId) -> Result<Vec<Booking>, ServiceError> {
+        let plans = self.store.plans(branch).await?;
+        let Some(lead) = plans.iter().filter_map(|p| p.reminder_lead_secs).max() else {
+            return Ok(Vec::new());
+        };
+        let now = self.clock.now();
+        let mut due = self
+            .store
+            .bookings(
+                branch,
+                now,
+                now + TimeDelta::seconds(lead.into()) + TimeDelta::seconds(1),
+            )
+            .await?;
+        due.retain(|b| {
+            plans
+                .iter()
+                .find(|p| p.service == b.service)
+                .and_then(|p| reminder_at(p, b))
+                .is_some_and(|at| at <= now)
+        });
+        Ok(due)
+    }
+
+    /// Marks as no-shows the confirmed bookings of a branch whose grace period ended in the
+    /// last day, and returns them.
+    ///
+    /// # Errors
+    /// `Store`.
+    pub async fn sweep_no_shows(&self, branch: BranchId) -> Result<Vec<Booking>, ServiceError> {
+        let queue = self.org.branch(branch).await?.queue;
+        let now = self.clock.now();
+        let recent = self
+            .store
+            .bookings(branch, now - TimeDelta::days(1), now)
+            .await?;
+        let mut marked = Vec::new();
+        for b in recent.iter().filter(|b| no_show_due(b, &queue, now)) {
+            match self.no_show(b.id).await {
+                Ok(done) => marked.push(done),
+                // Checked in or changed meanwhile.
+                Err(ServiceError::Refused(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(marked)
     }
 }

@@ -268,3 +268,77 @@ async fn a_booking_lives_through_waitlist_reschedule_check_in_and_no_show() {
         Err(ServiceError::Refused(_))
     ));
 }
+
+#[tokio::test]
+async fn reminders_come_due_at_their_lead_and_no_shows_after_the_grace_period() {
+    let store = Arc::new(MemoryStore::new());
+    put_branch(&*store).await;
+    let mut plan = plan_every_day(t(9, 0), t(12, 0), 30 * 60, 20 * 60);
+    plan.reminder_lead_secs = Some(24 * 3600);
+    store.put_plan(&plan).await.unwrap();
+    let clock = Arc::new(ManualClock::new(now()));
+    let service = ReservationService::new(
+        store.clone(),
+        store.clone(),
+        clock.clone(),
+        Arc::new(Counter::default()),
+    );
+    let mut ids = Vec::new();
+    for (n, start) in [(1, monday_nine()), (2, monday_nine() + TimeDelta::hours(1))] {
+        let b = service
+            .book(
+                BRANCH,
+                SERVICE,
+                BookingId::from_u128(n),
+                start,
+                None,
+                holder(n as u32),
+                false,
+                &none,
+            )
+            .await
+            .unwrap();
+        ids.push(b.id);
+    }
+    let due = |service: &ReservationService| {
+        let service = service.clone();
+        async move {
+            service
+                .reminders_due(BRANCH)
+                .await
+                .unwrap()
+                .iter()
+                .map(|b| b.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(due(&service).await.is_empty(), "days ahead");
+    clock.set(monday_nine() - TimeDelta::hours(24));
+    assert_eq!(due(&service).await, ids[..1]);
+    clock.set(monday_nine() - TimeDelta::hours(1));
+    assert_eq!(due(&service).await, ids);
+    clock.set(monday_nine() + TimeDelta::minutes(1));
+    assert_eq!(due(&service).await, ids[1..], "the first has started");
+
+    // The grace period (10 minutes) of the first ends at 09:10; the second is checked in.
+    clock.set(monday_nine() + TimeDelta::hours(1) - TimeDelta::minutes(5));
+    service
+        .check_in(ids[1], TicketId::from_u128(9))
+        .await
+        .unwrap();
+    clock.set(monday_nine() + TimeDelta::hours(2));
+    let marked = service.sweep_no_shows(BRANCH).await.unwrap();
+    assert_eq!(marked.iter().map(|b| b.id).collect::<Vec<_>>(), ids[..1]);
+    assert_eq!(
+        store.booking(ids[0]).await.unwrap().state,
+        BookingState::NoShow
+    );
+    assert_eq!(
+        store.booking(ids[1]).await.unwrap().state,
+        BookingState::CheckedIn
+    );
+    assert!(
+        service.sweep_no_shows(BRANCH).await.unwrap().is_empty(),
+        "once"
+    );
+}
