@@ -33,48 +33,56 @@ pub struct Contact {
 }
 
 impl Contact {
-    /// Checks that the contact reaches someone: a phone number in E.164 form (`+`, then 8 to
-    /// 15 digits, the first not 0) or an e-mail address (one `@` between non-empty parts, no
-    /// spaces, at most 254 characters), or both.
+    /// Checks that the contact reaches someone; see [`check_reach`].
     ///
     /// # Errors
-    /// [`ValidationError::InvalidField`] naming `phone`, `email`, or `contact` when neither is
-    /// given.
+    /// As [`check_reach`].
     pub fn validate(&self) -> Result<(), ValidationError> {
-        let invalid = |field: &str, reason: &str| ValidationError::InvalidField {
-            field: field.into(),
-            reason: reason.into(),
-        };
-        if let Some(phone) = &self.phone {
-            let digits = phone.strip_prefix('+').unwrap_or("");
-            if !(8..=15).contains(&digits.len())
-                || !digits.bytes().all(|b| b.is_ascii_digit())
-                || digits.starts_with('0')
-            {
-                return Err(invalid(
-                    "phone",
-                    "write the number in international form, such as +4930123456",
-                ));
-            }
-        }
-        if let Some(email) = &self.email {
-            let parts: Vec<&str> = email.split('@').collect();
-            if email.len() > 254
-                || email.chars().any(char::is_whitespace)
-                || parts.len() != 2
-                || parts.iter().any(|p| p.is_empty())
-            {
-                return Err(invalid("email", "not an e-mail address"));
-            }
-        }
-        if self.phone.is_none() && self.email.is_none() {
+        check_reach(self.phone.as_deref(), self.email.as_deref())
+    }
+}
+
+/// Checks a way to reach a customer (a ticket's contact, a booking's holder): a phone number in
+/// E.164 form (`+`, then 8 to 15 digits, the first not 0) or an e-mail address (one `@`
+/// between non-empty parts, no spaces, at most 254 characters), or both.
+///
+/// # Errors
+/// [`ValidationError::InvalidField`] naming `phone`, `email`, or `contact` when neither is
+/// given.
+pub fn check_reach(phone: Option<&str>, email: Option<&str>) -> Result<(), ValidationError> {
+    let invalid = |field: &str, reason: &str| ValidationError::InvalidField {
+        field: field.into(),
+        reason: reason.into(),
+    };
+    if let Some(phone) = phone {
+        let digits = phone.strip_prefix('+').unwrap_or("");
+        if !(8..=15).contains(&digits.len())
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+            || digits.starts_with('0')
+        {
             return Err(invalid(
-                "contact",
-                "give a phone number, an e-mail address or both",
+                "phone",
+                "write the number in international form, such as +4930123456",
             ));
         }
-        Ok(())
     }
+    if let Some(email) = email {
+        let parts: Vec<&str> = email.split('@').collect();
+        if email.len() > 254
+            || email.chars().any(char::is_whitespace)
+            || parts.len() != 2
+            || parts.iter().any(|p| p.is_empty())
+        {
+            return Err(invalid("email", "not an e-mail address"));
+        }
+    }
+    if phone.is_none() && email.is_none() {
+        return Err(invalid(
+            "contact",
+            "give a phone number, an e-mail address or both",
+        ));
+    }
+    Ok(())
 }
 
 // Phone numbers and addresses are personal data: logs see only whether they are there.

@@ -149,6 +149,7 @@ const MANAGERS: &[ApiRole] = &[Admin, Manager];
 const SIGNED_IN: &[ApiRole] = &[Admin, Manager, Agent, Kiosk, Display];
 const ANYONE: &[ApiRole] = &[Admin, Manager, Agent, Kiosk, Display, Public];
 const ISSUERS: &[ApiRole] = &[Admin, Manager, Agent, Kiosk, Public];
+const CHECK_IN: &[ApiRole] = &[Admin, Manager, Agent, Kiosk];
 
 /// Every endpoint of the API with the roles that may call it: the middleware refuses the rest
 /// (401 for the public, 403 for others), and the tests call each with every role.
@@ -242,6 +243,55 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "/api/v1/branches/{branch}/counters/{counter}/{action}",
         STAFF,
     ),
+    ep(
+        "PUT",
+        "/api/v1/branches/{branch}/services/{service}/plan",
+        MANAGERS,
+    ),
+    ep(
+        "GET",
+        "/api/v1/branches/{branch}/services/{service}/plan",
+        MANAGERS,
+    ),
+    ep(
+        "DELETE",
+        "/api/v1/branches/{branch}/services/{service}/plan",
+        MANAGERS,
+    ),
+    ep(
+        "GET",
+        "/api/v1/branches/{branch}/services/{service}/slots",
+        ANYONE,
+    ),
+    ep("POST", "/api/v1/branches/{branch}/bookings", ISSUERS),
+    ep("GET", "/api/v1/branches/{branch}/bookings/{code}", ISSUERS),
+    ep(
+        "POST",
+        "/api/v1/branches/{branch}/bookings/{code}/cancel",
+        ISSUERS,
+    ),
+    ep(
+        "POST",
+        "/api/v1/branches/{branch}/bookings/{code}/reschedule",
+        ISSUERS,
+    ),
+    ep(
+        "GET",
+        "/api/v1/branches/{branch}/bookings/{code}/calendar.ics",
+        ISSUERS,
+    ),
+    ep(
+        "POST",
+        "/api/v1/branches/{branch}/bookings/{code}/check-in",
+        CHECK_IN,
+    ),
+    ep(
+        "POST",
+        "/api/v1/branches/{branch}/bookings/{code}/no-show",
+        STAFF,
+    ),
+    ep("GET", "/api/v1/branches/{branch}/agenda", STAFF),
+    ep("GET", "/api/v1/branches/{branch}/agenda.ics", STAFF),
 ];
 
 const fn ep(method: &'static str, path: &'static str, roles: &'static [ApiRole]) -> Endpoint {

@@ -28,6 +28,7 @@ mod ops;
 mod org;
 mod outbox;
 mod queue;
+mod reservations;
 mod state;
 mod webhooks;
 
@@ -59,6 +60,9 @@ pub use queue::{
     BranchStatus, CounterActionRequest, CounterState, IssueRequest, RecentCall, ResumeRequest,
     ServiceStatus, TicketView, TransferRequest,
 };
+pub use reservations::{
+    AgendaQuery, BookingView, CheckInView, HolderRequest, NewBooking, RescheduleRequest, SlotsQuery,
+};
 pub use state::{AppState, HttpSettings, Stores, SystemClock};
 pub use webhooks::{DeliveriesQuery, Delivery, WebhookRequest, WebhookView};
 
@@ -82,11 +86,16 @@ pub use webhooks::{DeliveriesQuery, Delivery, WebhookRequest, WebhookView};
         queue::status, queue::issue, queue::tickets, queue::ticket, queue::cancel,
         queue::transfer, queue::resume, queue::counters, queue::counter, queue::counter_action,
         live::events,
+        reservations::put_plan, reservations::get_plan, reservations::delete_plan,
+        reservations::slots, reservations::book, reservations::booking, reservations::cancel,
+        reservations::reschedule, reservations::booking_ics, reservations::agenda,
+        reservations::agenda_calendar, reservations::check_in, reservations::no_show,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "queue", description = "Tickets, counters and live status"),
         (name = "live", description = "Server-sent events"),
+        (name = "reservations", description = "Appointments: plans, slots, bookings by code, agenda, check-in"),
         (name = "organization", description = "Configuration and users"),
         (name = "notifications", description = "Messages to customers and integrations: webhooks, delivery logs, dead letters, replay, erasure"),
         (name = "auth", description = "Sign-in and tokens"),
@@ -224,6 +233,52 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/branches/{branch}/counters/{counter}/{action}",
             post(queue::counter_action),
+        )
+        .route(
+            "/api/v1/branches/{branch}/services/{service}/plan",
+            get(reservations::get_plan)
+                .put(reservations::put_plan)
+                .delete(reservations::delete_plan),
+        )
+        .route(
+            "/api/v1/branches/{branch}/services/{service}/slots",
+            get(reservations::slots),
+        )
+        .route(
+            "/api/v1/branches/{branch}/bookings",
+            post(reservations::book),
+        )
+        .route(
+            "/api/v1/branches/{branch}/bookings/{code}",
+            get(reservations::booking),
+        )
+        .route(
+            "/api/v1/branches/{branch}/bookings/{code}/cancel",
+            post(reservations::cancel),
+        )
+        .route(
+            "/api/v1/branches/{branch}/bookings/{code}/reschedule",
+            post(reservations::reschedule),
+        )
+        .route(
+            "/api/v1/branches/{branch}/bookings/{code}/calendar.ics",
+            get(reservations::booking_ics),
+        )
+        .route(
+            "/api/v1/branches/{branch}/bookings/{code}/check-in",
+            post(reservations::check_in),
+        )
+        .route(
+            "/api/v1/branches/{branch}/bookings/{code}/no-show",
+            post(reservations::no_show),
+        )
+        .route(
+            "/api/v1/branches/{branch}/agenda",
+            get(reservations::agenda),
+        )
+        .route(
+            "/api/v1/branches/{branch}/agenda.ics",
+            get(reservations::agenda_calendar),
         )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

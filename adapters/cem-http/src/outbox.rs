@@ -78,10 +78,13 @@ pub struct Erased {
     pub erased: u64,
     /// Tickets' contacts deleted (their tickets tell that customer nothing more).
     pub contacts: u64,
+    /// Bookings whose holder lost their name, phone number and e-mail address.
+    pub bookings: u64,
 }
 
 /// Erases a customer's contact data from the organization, at their request: the contacts
-/// left with tickets are deleted, and each message to that address keeps its record but loses
+/// left with tickets are deleted, bookings keep no name, phone or address of theirs, and each
+/// message to that address keeps its record but loses
 /// the address and the text, and those not yet sent are not sent. The audit log records the
 /// erasure without the address.
 #[utoipa::path(post, path = "/api/v1/outbox/erase", tag = "notifications",
@@ -108,12 +111,21 @@ pub(crate) async fn erase(
         .contacts
         .erase_contacts(organization, to)
         .await?;
+    let bookings = state
+        .stores()
+        .reservations
+        .erase_holders(organization, to)
+        .await?;
     let erased = state
         .stores()
         .outbox
         .erase_recipient(organization, to, state.now())
         .await?;
-    let done = Erased { erased, contacts };
+    let done = Erased {
+        erased,
+        contacts,
+        bookings,
+    };
     record(&state, &principal, "outbox.erase", "recipient", &done).await?;
     Ok(Json(done))
 }

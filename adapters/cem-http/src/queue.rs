@@ -183,7 +183,7 @@ pub(crate) async fn issue(
 }
 
 /// A closure giving the view of ticket `id`, to run on a branch's state.
-fn ticket_of(
+pub(crate) fn ticket_of(
     state: &AppState,
     id: TicketId,
     staff: bool,

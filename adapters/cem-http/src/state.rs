@@ -10,9 +10,10 @@ use cem_core::chrono::{DateTime, Utc};
 use cem_core::{
     AuditStore, AuthStore, Background, BackgroundTask, BranchConfig, BranchId, Clock, ContactStore,
     EventBus, OrgStore, OrgStoreExt, OrganizationId, OutboxStore, QueueEventStore,
-    SubscriptionStore,
+    ReservationStore, SubscriptionStore,
 };
 use cem_queue::{BranchQueue, Command, QueueService, ServiceError, ServiceOptions};
+use cem_reservation::ReservationService;
 use governor::{DefaultKeyedRateLimiter, Quota};
 
 use crate::error::ApiError;
@@ -62,6 +63,9 @@ pub struct HttpSettings {
     /// Most events replayed to a live client resuming from an old position; beyond it the
     /// client is told to reload (default 10,000).
     pub resume_limit: usize,
+    /// The server's public address, for the links in messages to customers (default
+    /// `http://127.0.0.1:8080`).
+    pub public_url: String,
 }
 
 impl Default for HttpSettings {
@@ -74,6 +78,7 @@ impl Default for HttpSettings {
             request_timeout: Duration::from_secs(10),
             cors_origins: Vec::new(),
             resume_limit: 10_000,
+            public_url: "http://127.0.0.1:8080".to_owned(),
         }
     }
 }
@@ -96,6 +101,8 @@ pub struct Stores {
     pub contacts: Arc<dyn ContactStore>,
     /// Integrations' webhook subscriptions.
     pub subscriptions: Arc<dyn SubscriptionStore>,
+    /// Reservation plans and bookings.
+    pub reservations: Arc<dyn ReservationStore>,
     /// The event bus between instances (or within one).
     pub bus: Arc<dyn EventBus>,
 }
@@ -110,7 +117,8 @@ impl Stores {
             + AuditStore
             + OutboxStore
             + ContactStore
-            + SubscriptionStore,
+            + SubscriptionStore
+            + ReservationStore,
     {
         Self {
             events: store.clone(),
@@ -119,7 +127,8 @@ impl Stores {
             audit: store.clone(),
             outbox: store.clone(),
             contacts: store.clone(),
-            subscriptions: store,
+            subscriptions: store.clone(),
+            reservations: store,
             bus,
         }
     }
@@ -133,6 +142,7 @@ pub struct AppState(pub(crate) Arc<Inner>);
 pub(crate) struct Inner {
     pub(crate) stores: Stores,
     pub(crate) queue: Arc<QueueService>,
+    pub(crate) reservations: ReservationService,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) settings: HttpSettings,
     /// The organization of every known branch.
@@ -175,8 +185,15 @@ impl AppState {
             Arc::clone(&stores.bus),
             Arc::clone(&queue),
         );
+        let reservations = ReservationService::new(
+            Arc::clone(&stores.reservations),
+            Arc::clone(&stores.org),
+            Arc::clone(&clock),
+            Arc::new(crate::reservations::SystemEntropy),
+        );
         let state = Self(Arc::new(Inner {
             queue,
+            reservations,
             clock,
             branches: RwLock::new(HashMap::new()),
             hub,
@@ -267,6 +284,11 @@ impl AppState {
     /// The queue service.
     pub fn queue(&self) -> &Arc<QueueService> {
         &self.0.queue
+    }
+
+    /// The reservation service.
+    pub fn reservations(&self) -> &ReservationService {
+        &self.0.reservations
     }
 
     /// The stores.

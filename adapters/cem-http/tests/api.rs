@@ -278,6 +278,7 @@ fn concrete(path: &str, branch: BranchId) -> String {
         .replace("{device}", missing)
         .replace("{ticket}", missing)
         .replace("{webhook}", missing)
+        .replace("{code}", "ZZZZZZZZ")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1359,4 +1360,339 @@ async fn operations_limits_request_ids_cors_and_metrics() {
     // too, so only the series is checked here, not its value.
     let waiting = format!("cem_queue_waiting{{branch=\"{b}\",service=\"A\"}} ");
     assert!(text.contains(&waiting), "no `{waiting}` in {text}");
+}
+
+/// A plan of `service` open every day around the clock (00:00–23:59 in the branch's zone),
+/// 5-minute appointments every 5 minutes, one seat each, bookable right up to the start.
+fn plan_around_the_clock() -> Value {
+    let weekly: Vec<Value> = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+        .iter()
+        .map(|d| json!({ "day": d, "open": "00:00:00", "close": "23:59:00" }))
+        .collect();
+    json!({
+        "weekly": weekly,
+        "slot_interval_secs": 300,
+        "duration_secs": 300,
+        "capacity": 1,
+        "min_notice_secs": 0,
+        "change_notice_secs": 0,
+        "horizon_days": 2,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booking_is_made_changed_checked_in_and_cancelled_over_http() {
+    use cem_core::OutboxStore;
+    let server = Server::start().await;
+    let b = server.branch();
+    let service = service_id(0);
+    let admin = server.token(ApiRole::Admin);
+    let plan_path = format!("/api/v1/branches/{b}/services/{service}/plan");
+
+    // An administrator opens appointments; a plan that breaks its rules is refused.
+    let mut bad = plan_around_the_clock();
+    bad["capacity"] = json!(0);
+    let (status, answer) = server.call(Method::PUT, &plan_path, admin, Some(bad)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["code"], "invalid_plan");
+    let (status, plan) = server
+        .call(
+            Method::PUT,
+            &plan_path,
+            admin,
+            Some(plan_around_the_clock()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    assert_eq!(plan["branch"], b.to_string());
+    assert_eq!(plan["service"], service.to_string());
+    let manager = server.token(ApiRole::BranchManager);
+    let (status, _) = server.call(Method::GET, &plan_path, manager, None).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The public lists today's and tomorrow's slots (in Berlin) and picks the next two.
+    let today = cem_core::chrono::Utc::now()
+        .with_timezone(&server.config.branch.time_zone)
+        .date_naive();
+    let tomorrow = today.succ_opt().unwrap();
+    let (status, slots) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/branches/{b}/services/{service}/slots?from={today}&to={tomorrow}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{slots}");
+    // A minute ahead at least, so the slots are still open when the journey reaches them, and
+    // within the queue's arrival window (10 minutes early), so the holder can check in.
+    let soon = cem_core::chrono::Utc::now() + cem_core::chrono::TimeDelta::seconds(60);
+    let open: Vec<String> = slots
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "open")
+        .filter(|s| {
+            s["start"]
+                .as_str()
+                .unwrap()
+                .parse::<cem_core::chrono::DateTime<cem_core::chrono::Utc>>()
+                .unwrap()
+                > soon
+        })
+        .map(|s| s["start"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(open.len() > 100, "{slots}");
+    let (first, second) = (open[0].clone(), open[1].clone());
+    let (status, answer) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/branches/{b}/services/{service}/slots?from={today}&to=2099-01-01"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+
+    // A malformed phone number books nothing.
+    let bookings = format!("/api/v1/branches/{b}/bookings");
+    let (status, answer) = server
+        .call(
+            Method::POST,
+            &bookings,
+            None,
+            Some(json!({ "service": service, "start": second, "holder": { "phone": "0301234" } })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["code"], "invalid_contact");
+
+    // Sara books the second slot: the answer shows her booking, never her contact.
+    let phone = "+4930123456";
+    let (status, booking) = server
+        .call(
+            Method::POST,
+            &bookings,
+            None,
+            Some(json!({ "service": service, "start": second,
+                "holder": { "name": "Sara", "phone": phone } })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{booking}");
+    assert_eq!(booking["state"], "confirmed");
+    assert_eq!(booking["start"], second.as_str());
+    assert!(booking["end"].is_string() && booking["id"].is_string());
+    let code = booking["code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 8);
+    let text = booking.to_string();
+    assert!(
+        !text.contains("4930123456") && !text.contains("Sara"),
+        "{text}"
+    );
+    let mine = format!("/api/v1/branches/{b}/bookings/{code}");
+
+    // She reads it with its code (typed in lower case), and gets a calendar entry.
+    let (status, read) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/branches/{b}/bookings/{}", code.to_lowercase()),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    assert_eq!(read["id"], booking["id"]);
+    assert!(!read.to_string().contains("Sara"));
+    let response = server
+        .http
+        .get(format!("{}{mine}/calendar.ics", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/calendar; charset=utf-8"
+    );
+    let ics = response.text().await.unwrap();
+    assert!(
+        ics.starts_with("BEGIN:VCALENDAR\r\n") && ics.contains("BEGIN:VEVENT"),
+        "{ics}"
+    );
+    let (status, answer) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/branches/{b}/bookings/ZZZZZZZZ"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(answer["code"], "booking_not_found");
+
+    // She moves it to the first slot; the outbox holds her confirmation and the change.
+    let (status, moved) = server
+        .call(
+            Method::POST,
+            &format!("{mine}/reschedule"),
+            None,
+            Some(json!({ "start": first })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert_eq!(moved["start"], first.as_str());
+    let organization = server.config.branch.organization;
+    let sent = server.store.sent_to(organization, phone, 10).await.unwrap();
+    let mut kinds: Vec<&str> = sent.iter().map(|e| e.message.kind.as_str()).collect();
+    kinds.sort_unstable();
+    assert_eq!(kinds, ["booking_changed", "booking_confirmed"]);
+    assert!(
+        sent.iter().all(|e| e.message.body.contains(&code)),
+        "{sent:?}"
+    );
+
+    // The first slot's one seat is hers now.
+    let (status, answer) = server
+        .call(
+            Method::POST,
+            &bookings,
+            None,
+            Some(json!({ "service": service, "start": first,
+                "holder": { "email": "someone@example.org" } })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    assert_eq!(answer["code"], "slot_full");
+
+    // Someone else takes the freed second slot, then cancels.
+    let (status, other) = server
+        .call(
+            Method::POST,
+            &bookings,
+            None,
+            Some(json!({ "service": service, "start": second,
+                "holder": { "email": "someone@example.org", "language": "fa" } })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{other}");
+    let other_code = other["code"].as_str().unwrap();
+    let (status, cancelled) = server
+        .call(
+            Method::POST,
+            &format!("/api/v1/branches/{b}/bookings/{other_code}/cancel"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(cancelled["state"], "cancelled");
+    let sent = server
+        .store
+        .sent_to(organization, "someone@example.org", 10)
+        .await
+        .unwrap();
+    assert!(
+        sent.iter().any(|e| e.message.kind == "booking_cancelled"),
+        "{sent:?}"
+    );
+
+    // Staff see the day's agenda with the holders' names; the public may not.
+    let date = cem_core::chrono::DateTime::parse_from_rfc3339(&first)
+        .unwrap()
+        .with_timezone(&server.config.branch.time_zone)
+        .date_naive();
+    let agenda = format!("/api/v1/branches/{b}/agenda?date={date}");
+    let agent = server.token(ApiRole::Agent);
+    let (status, day) = server.call(Method::GET, &agenda, agent, None).await;
+    assert_eq!(status, StatusCode::OK, "{day}");
+    let entry = day
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["code"] == code.as_str())
+        .unwrap_or_else(|| panic!("{code} not in {day}"));
+    assert_eq!(entry["holder_name"], "Sara");
+    assert_eq!(
+        server.call(Method::GET, &agenda, None, None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let response = server
+        .http
+        .get(format!(
+            "{}/api/v1/branches/{b}/agenda.ics?date={date}",
+            server.base
+        ))
+        .bearer_auth(agent.unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.unwrap().contains("BEGIN:VEVENT"));
+
+    // She checks in at the kiosk minutes before her appointment: an appointment ticket.
+    let kiosk = server.token(ApiRole::Kiosk);
+    let (status, checked) = server
+        .call(Method::POST, &format!("{mine}/check-in"), kiosk, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{checked}");
+    assert_eq!(checked["booking"]["state"], "checked_in");
+    assert_eq!(checked["ticket"]["source"], "reservation");
+    assert_eq!(checked["ticket"]["state"], "waiting");
+    assert_eq!(checked["booking"]["ticket"], checked["ticket"]["id"]);
+    let ticket_id = checked["ticket"]["id"].as_str().unwrap();
+    let (status, ticket) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/branches/{b}/tickets/{ticket_id}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{ticket}");
+    assert_eq!(ticket["source"], "reservation");
+    let (status, answer) = server
+        .call(Method::POST, &format!("{mine}/check-in"), kiosk, None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    assert_eq!(answer["code"], "invalid_state");
+    let (_, tickets) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/branches/{b}/tickets"),
+            admin,
+            None,
+        )
+        .await;
+    let from_bookings = tickets
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["source"] == "reservation")
+        .count();
+    assert_eq!(from_bookings, 1, "{tickets}");
+
+    // Without a plan the service offers no slots; the plan's changes are audited.
+    let (status, _) = server.call(Method::DELETE, &plan_path, admin, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, answer) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/branches/{b}/services/{service}/slots?from={today}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
+    assert_eq!(answer["code"], "no_plan");
+    let (_, audit) = server.call(Method::GET, "/api/v1/audit", admin, None).await;
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions[..2],
+        ["reservation_plan.delete", "reservation_plan.put"]
+    );
 }

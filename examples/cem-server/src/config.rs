@@ -96,6 +96,13 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The address customers reach the server at: `public_url`, else `http://` and `listen`.
+    pub(crate) fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+
     /// The defaults, overridden by `file` (when given) and then by the environment.
     pub(crate) fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut config = match file {

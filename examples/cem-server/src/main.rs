@@ -9,6 +9,7 @@
 mod config;
 mod demo;
 mod notify;
+mod reservations;
 mod serve;
 
 use std::path::PathBuf;

@@ -29,10 +29,7 @@ const KEEP_CONTACTS: TimeDelta = TimeDelta::days(2);
 pub(crate) fn start_messenger(state: &AppState, config: &Config) -> JoinHandle<()> {
     let stores = state.stores();
     let settings = MessengerSettings {
-        public_url: config
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", config.listen)),
+        public_url: config.public_url(),
         ..MessengerSettings::default()
     };
     let mut messenger = Messenger::new(

@@ -119,6 +119,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
         body_limit: config.body_limit,
         request_timeout: Duration::from_secs(config.request_timeout_secs),
         cors_origins: config.cors_origins.clone(),
+        public_url: config.public_url(),
         ..HttpSettings::default()
     };
     let notifiers = crate::notify::notifiers(&config, Arc::clone(&stores.subscriptions))?;
@@ -132,6 +133,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
     .await
     .map_err(|e| anyhow::anyhow!("loading the branches: {e}"))?;
     let messenger = crate::notify::start_messenger(&state, &config);
+    let sweeps = crate::reservations::start_sweeps(&state, config.public_url());
     let app = cem_http::router(state.clone());
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -162,6 +164,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
         } => tracing::warn!("requests still in flight after {grace:?}; stopping anyway"),
     }
     messenger.abort();
+    sweeps.abort();
     courier.abort();
     tracing::info!("stopped");
     Ok(())
