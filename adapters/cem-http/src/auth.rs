@@ -281,6 +281,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         ISSUERS,
     ),
     ep(
+        "GET",
+        "/api/v1/branches/{branch}/bookings/{code}/qr.svg",
+        ISSUERS,
+    ),
+    ep(
         "POST",
         "/api/v1/branches/{branch}/bookings/{code}/check-in",
         CHECK_IN,

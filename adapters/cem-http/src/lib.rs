@@ -88,7 +88,8 @@ pub use webhooks::{DeliveriesQuery, Delivery, WebhookRequest, WebhookView};
         live::events,
         reservations::put_plan, reservations::get_plan, reservations::delete_plan,
         reservations::slots, reservations::book, reservations::booking, reservations::cancel,
-        reservations::reschedule, reservations::booking_ics, reservations::agenda,
+        reservations::reschedule, reservations::booking_ics, reservations::booking_qr,
+        reservations::agenda,
         reservations::agenda_calendar, reservations::check_in, reservations::no_show,
     ),
     modifiers(&BearerAuth),
@@ -263,6 +264,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/branches/{branch}/bookings/{code}/calendar.ics",
             get(reservations::booking_ics),
+        )
+        .route(
+            "/api/v1/branches/{branch}/bookings/{code}/qr.svg",
+            get(reservations::booking_qr),
         )
         .route(
             "/api/v1/branches/{branch}/bookings/{code}/check-in",

@@ -589,6 +589,37 @@ pub(crate) async fn booking_ics(
     Ok(calendar(ics, &format!("booking-{}.ics", b.code)))
 }
 
+/// The QR code of a booking (`image/svg+xml`), for the holder to show at the kiosk or the
+/// counter: it holds the booking's page, `<public_url>/booking/<branch>/<code>`, whose last
+/// segment is the code a scanner checks in.
+#[utoipa::path(get, path = "/api/v1/branches/{branch}/bookings/{code}/qr.svg", tag = "reservations",
+    params(("branch" = String, Path), ("code" = String, Path)),
+    responses((status = 200, content_type = "image/svg+xml", body = String),
+        (status = 404, body = crate::Problem)))]
+pub(crate) async fn booking_qr(
+    State(state): State<AppState>,
+    Path((branch, code)): Path<(BranchId, String)>,
+) -> Result<Response, ApiError> {
+    let b = find(&state, branch, &code).await?;
+    let link = format!(
+        "{}/booking/{branch}/{}",
+        state.0.settings.public_url.trim_end_matches('/'),
+        b.code
+    );
+    let qr = qrcode::QrCode::new(link.as_bytes()).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "qr_failed",
+            e.to_string(),
+        )
+    })?;
+    let svg = qr
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(240, 240)
+        .build();
+    Ok(([(CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}
+
 // ---- Staff --------------------------------------------------------------------------------
 
 /// Which local date of the branch.

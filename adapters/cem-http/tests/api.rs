@@ -1519,6 +1519,23 @@ async fn a_booking_is_made_changed_checked_in_and_cancelled_over_http() {
         ics.starts_with("BEGIN:VCALENDAR\r\n") && ics.contains("BEGIN:VEVENT"),
         "{ics}"
     );
+    // The QR code holds the booking's page, whose last segment is the code.
+    let response = server
+        .http
+        .get(format!("{}{mine}/qr.svg", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "image/svg+xml");
+    let svg = response.text().await.unwrap();
+    let page = format!("{}/booking/{b}/{code}", HttpSettings::default().public_url);
+    let expected = qrcode::QrCode::new(page.as_bytes())
+        .unwrap()
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(240, 240)
+        .build();
+    assert_eq!(svg, expected, "the QR code of {page}");
     let (status, answer) = server
         .call(
             Method::GET,
