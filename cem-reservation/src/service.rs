@@ -20,8 +20,9 @@ use cem_core::{
 };
 
 use crate::{
-    Actor, BookingRequest, CheckIn, ReservationError, Slot, book, cancel, check_in, join_waitlist,
-    mark_no_show, no_show_due, reminder_at, reschedule, seats_taken, slots, waitlist_offers,
+    Actor, BookingRequest, CheckIn, ReservationError, Slot, accept_offer, book, cancel, check_in,
+    join_waitlist, mark_no_show, no_show_due, reminder_at, reschedule, seats_taken, slots,
+    waitlist_offers,
 };
 
 /// Draws random bytes: the service's only source of chance (booking codes).
@@ -368,6 +369,20 @@ impl ReservationService {
             Ok((next, ()))
         };
         Ok(self.change(id, notices, decide, Some(new_start)).await?.0)
+    }
+
+    /// Takes the seat offered to a waitlisted holder, before the offer expires: the booking is
+    /// confirmed.
+    ///
+    /// # Errors
+    /// `Refused` (see [`accept_offer`]); `Store(NotFound)`.
+    pub async fn accept_offer(
+        &self,
+        id: BookingId,
+        notices: Notices<'_>,
+    ) -> Result<Booking, ServiceError> {
+        let decide = |_: &Context, b: &Booking, _, now| Ok((accept_offer(b, now)?, ()));
+        Ok(self.change(id, notices, decide, None).await?.0)
     }
 
     /// Checks the holder of a booking in, recording `ticket` as the queue ticket the caller

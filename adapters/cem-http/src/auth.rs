@@ -276,6 +276,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
         ISSUERS,
     ),
     ep(
+        "POST",
+        "/api/v1/branches/{branch}/bookings/{code}/accept",
+        ISSUERS,
+    ),
+    ep(
         "GET",
         "/api/v1/branches/{branch}/bookings/{code}/calendar.ics",
         ISSUERS,

@@ -88,6 +88,7 @@ pub use webhooks::{DeliveriesQuery, Delivery, WebhookRequest, WebhookView};
         live::events,
         reservations::put_plan, reservations::get_plan, reservations::delete_plan,
         reservations::slots, reservations::book, reservations::booking, reservations::cancel,
+        reservations::accept,
         reservations::reschedule, reservations::booking_ics, reservations::booking_qr,
         reservations::agenda,
         reservations::agenda_calendar, reservations::check_in, reservations::no_show,
@@ -260,6 +261,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/branches/{branch}/bookings/{code}/reschedule",
             post(reservations::reschedule),
+        )
+        .route(
+            "/api/v1/branches/{branch}/bookings/{code}/accept",
+            post(reservations::accept),
         )
         .route(
             "/api/v1/branches/{branch}/bookings/{code}/calendar.ics",

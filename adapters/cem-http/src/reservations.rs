@@ -537,6 +537,27 @@ pub(crate) async fn cancel(
     Ok(Json(view(&b, principal.role.is_staff())))
 }
 
+/// Takes the seat offered to a waitlisted holder (the booking reads `offered` until
+/// `offer_expires_at`); the booking is confirmed and the holder told.
+#[utoipa::path(post, path = "/api/v1/branches/{branch}/bookings/{code}/accept", tag = "reservations",
+    params(("branch" = String, Path), ("code" = String, Path)),
+    responses((status = 200, body = BookingView), (status = 404, body = crate::Problem),
+        (status = 409, body = crate::Problem)))]
+pub(crate) async fn accept(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path((branch, code)): Path<(BranchId, String)>,
+) -> Result<Json<BookingView>, ApiError> {
+    let b = find(&state, branch, &code).await?;
+    let notices = messages(&state, branch, BookingNotice::Confirmed)?;
+    let b = state
+        .reservations()
+        .accept_offer(b.id, &notices)
+        .await
+        .map_err(|e| failed(e, "booking_not_found"))?;
+    Ok(Json(view(&b, principal.role.is_staff())))
+}
+
 /// The new slot of a booking.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RescheduleRequest {

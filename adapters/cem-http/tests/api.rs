@@ -1713,3 +1713,122 @@ async fn a_booking_is_made_changed_checked_in_and_cancelled_over_http() {
         ["reservation_plan.delete", "reservation_plan.put"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_freed_seat_is_offered_to_the_waitlist_and_taken_over_http() {
+    use cem_core::OutboxStore;
+    let server = Server::start().await;
+    let b = server.branch();
+    let service = service_id(0);
+    let admin = server.token(ApiRole::Admin);
+    let mut plan = plan_around_the_clock();
+    plan["waitlist_offer_secs"] = json!(600);
+    let plan_path = format!("/api/v1/branches/{b}/services/{service}/plan");
+    let (status, answer) = server
+        .call(Method::PUT, &plan_path, admin, Some(plan))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let now = cem_core::chrono::Utc::now();
+    let today = now
+        .with_timezone(&server.config.branch.time_zone)
+        .date_naive();
+    let tomorrow = today.succ_opt().unwrap();
+    let (_, slots) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/branches/{b}/services/{service}/slots?from={today}&to={tomorrow}"),
+            None,
+            None,
+        )
+        .await;
+    let later = now + cem_core::chrono::TimeDelta::minutes(30);
+    let start = slots
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "open")
+        .map(|s| s["start"].as_str().unwrap().to_owned())
+        .find(|s| {
+            s.parse::<cem_core::chrono::DateTime<cem_core::chrono::Utc>>()
+                .unwrap()
+                > later
+        })
+        .unwrap();
+    let bookings = format!("/api/v1/branches/{b}/bookings");
+    let book = |phone: &str, waitlist: bool| {
+        json!({ "service": service, "start": start, "waitlist": waitlist,
+                "holder": { "phone": phone } })
+    };
+
+    // Ana takes the only seat; Ben finds it full and joins the waitlist.
+    let (status, ana) = server
+        .call(
+            Method::POST,
+            &bookings,
+            None,
+            Some(book("+4930111111", false)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ana}");
+    let (status, full) = server
+        .call(
+            Method::POST,
+            &bookings,
+            None,
+            Some(book("+4930222222", false)),
+        )
+        .await;
+    assert_eq!(
+        (status, full["code"].clone()),
+        (StatusCode::CONFLICT, json!("slot_full"))
+    );
+    let (status, ben) = server
+        .call(
+            Method::POST,
+            &bookings,
+            None,
+            Some(book("+4930222222", true)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ben}");
+    assert_eq!(ben["state"], "waitlisted");
+    let ben_path = format!("{bookings}/{}", ben["code"].as_str().unwrap());
+    let (status, answer) = server
+        .call(Method::POST, &format!("{ben_path}/accept"), None, None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "nothing offered yet: {answer}"
+    );
+
+    // Ana cancels: her seat is offered to Ben, who takes it and is told.
+    let ana_path = format!("{bookings}/{}", ana["code"].as_str().unwrap());
+    let (status, _) = server
+        .call(Method::POST, &format!("{ana_path}/cancel"), None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, offered) = server.call(Method::GET, &ben_path, None, None).await;
+    assert_eq!(offered["state"], "offered", "{offered}");
+    let (status, taken) = server
+        .call(Method::POST, &format!("{ben_path}/accept"), None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{taken}");
+    assert_eq!(taken["state"], "confirmed");
+    let told = server
+        .store
+        .sent_to(server.config.branch.organization, "+4930222222", 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        told.iter()
+            .map(|e| e.message.kind.as_str())
+            .collect::<Vec<_>>(),
+        ["booking_confirmed"],
+        "joining the waitlist says nothing; the seat taken is confirmed"
+    );
+    let (status, _) = server
+        .call(Method::POST, &format!("{ben_path}/accept"), None, None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "taken once");
+}
