@@ -1380,6 +1380,38 @@ fn plan_around_the_clock() -> Value {
     })
 }
 
+/// The starts of today's and tomorrow's open slots of the test service (in the branch's time
+/// zone), as the public lists them, that begin later than `after` from now.
+async fn open_slots(server: &Server, after: cem_core::chrono::TimeDelta) -> Vec<String> {
+    let (b, service) = (server.branch(), service_id(0));
+    let now = cem_core::chrono::Utc::now();
+    let today = now
+        .with_timezone(&server.config.branch.time_zone)
+        .date_naive();
+    let tomorrow = today.succ_opt().unwrap();
+    let (status, slots) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/branches/{b}/services/{service}/slots?from={today}&to={tomorrow}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{slots}");
+    slots
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "open")
+        .map(|s| s["start"].as_str().unwrap().to_owned())
+        .filter(|s| {
+            s.parse::<cem_core::chrono::DateTime<cem_core::chrono::Utc>>()
+                .unwrap()
+                > now + after
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_booking_is_made_changed_checked_in_and_cancelled_over_http() {
     use cem_core::OutboxStore;
@@ -1410,39 +1442,14 @@ async fn a_booking_is_made_changed_checked_in_and_cancelled_over_http() {
     let (status, _) = server.call(Method::GET, &plan_path, manager, None).await;
     assert_eq!(status, StatusCode::OK);
 
-    // The public lists today's and tomorrow's slots (in Berlin) and picks the next two.
+    // The public lists today's and tomorrow's slots (in Berlin) and picks the next two: a
+    // minute ahead at least, so the slots are still open when the journey reaches them, and
+    // within the queue's arrival window (10 minutes early), so the holder can check in.
+    let open = open_slots(&server, cem_core::chrono::TimeDelta::seconds(60)).await;
     let today = cem_core::chrono::Utc::now()
         .with_timezone(&server.config.branch.time_zone)
         .date_naive();
-    let tomorrow = today.succ_opt().unwrap();
-    let (status, slots) = server
-        .call(
-            Method::GET,
-            &format!("/api/v1/branches/{b}/services/{service}/slots?from={today}&to={tomorrow}"),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{slots}");
-    // A minute ahead at least, so the slots are still open when the journey reaches them, and
-    // within the queue's arrival window (10 minutes early), so the holder can check in.
-    let soon = cem_core::chrono::Utc::now() + cem_core::chrono::TimeDelta::seconds(60);
-    let open: Vec<String> = slots
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["status"] == "open")
-        .filter(|s| {
-            s["start"]
-                .as_str()
-                .unwrap()
-                .parse::<cem_core::chrono::DateTime<cem_core::chrono::Utc>>()
-                .unwrap()
-                > soon
-        })
-        .map(|s| s["start"].as_str().unwrap().to_owned())
-        .collect();
-    assert!(open.len() > 100, "{slots}");
+    assert!(open.len() > 100, "{open:?}");
     let (first, second) = (open[0].clone(), open[1].clone());
     let (status, answer) = server
         .call(
@@ -1728,32 +1735,7 @@ async fn a_freed_seat_is_offered_to_the_waitlist_and_taken_over_http() {
         .call(Method::PUT, &plan_path, admin, Some(plan))
         .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
-    let now = cem_core::chrono::Utc::now();
-    let today = now
-        .with_timezone(&server.config.branch.time_zone)
-        .date_naive();
-    let tomorrow = today.succ_opt().unwrap();
-    let (_, slots) = server
-        .call(
-            Method::GET,
-            &format!("/api/v1/branches/{b}/services/{service}/slots?from={today}&to={tomorrow}"),
-            None,
-            None,
-        )
-        .await;
-    let later = now + cem_core::chrono::TimeDelta::minutes(30);
-    let start = slots
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["status"] == "open")
-        .map(|s| s["start"].as_str().unwrap().to_owned())
-        .find(|s| {
-            s.parse::<cem_core::chrono::DateTime<cem_core::chrono::Utc>>()
-                .unwrap()
-                > later
-        })
-        .unwrap();
+    let start = open_slots(&server, cem_core::chrono::TimeDelta::minutes(30)).await[0].clone();
     let bookings = format!("/api/v1/branches/{b}/bookings");
     let book = |phone: &str, waitlist: bool| {
         json!({ "service": service, "start": start, "waitlist": waitlist,
