@@ -18,7 +18,8 @@ use cem_core::{
     SLOT_FULL, STALE, ServiceId, StoreError, TicketId,
 };
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgRow;
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::Query;
 use sqlx::{PgConnection, Postgres, Row, Transaction};
 use uuid::Uuid;
 
@@ -233,7 +234,7 @@ async fn insert_in(
     if booking.state.holds_seat() {
         check_capacity(&mut *conn, booking, capacity).await?;
     }
-    sqlx::query(concat!(
+    let insert = sqlx::query(concat!(
         "INSERT INTO cem_bookings (",
         booking_columns!(),
         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
@@ -243,26 +244,36 @@ async fn insert_in(
     .bind(booking.organization.0)
     .bind(booking.branch.0)
     .bind(booking.service.0)
-    .bind(booking.code.as_str())
-    .bind(booking.start)
-    .bind(booking.end)
-    .bind(state_name(booking.state))
-    .bind(booking.customer.map(|c| c.0))
-    .bind(booking.holder.name.as_deref())
-    .bind(booking.holder.phone.as_deref())
-    .bind(booking.holder.email.as_deref())
-    .bind(booking.holder.language.as_str())
-    .bind(booking.offer_expires_at)
-    .bind(booking.ticket.map(|t| t.0))
-    .bind(booking.checked_in_at)
-    .bind(booking.created_at)
-    .bind(booking.changed_at)
-    .bind(i64::from(booking.revision))
-    .execute(&mut *conn)
-    .await
-    .map_err(|e| map_insert(e, booking.id))?;
+    .bind(booking.code.as_str());
+    bind_changeable(insert, booking)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| map_insert(e, booking.id))?;
     // Due at once: at the instant of the change.
     insert_messages(conn, messages, booking.changed_at).await
+}
+
+/// Binds what an update may change, from `start_at` to `revision` in [`booking_columns`]'s
+/// order: the tail of an insert's values and all of an update's after the id.
+fn bind_changeable<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    booking: &'q Booking,
+) -> Query<'q, Postgres, PgArguments> {
+    query
+        .bind(booking.start)
+        .bind(booking.end)
+        .bind(state_name(booking.state))
+        .bind(booking.customer.map(|c| c.0))
+        .bind(booking.holder.name.as_deref())
+        .bind(booking.holder.phone.as_deref())
+        .bind(booking.holder.email.as_deref())
+        .bind(booking.holder.language.as_str())
+        .bind(booking.offer_expires_at)
+        .bind(booking.ticket.map(|t| t.0))
+        .bind(booking.checked_in_at)
+        .bind(booking.created_at)
+        .bind(booking.changed_at)
+        .bind(i64::from(booking.revision))
 }
 
 /// Branch, service, state, start, revision of a stored booking.
@@ -300,30 +311,17 @@ async fn update_in(
         };
         check_capacity(&mut *conn, &slot, capacity).await?;
     }
-    sqlx::query(
+    let update = sqlx::query(
         "UPDATE cem_bookings SET start_at = $2, end_at = $3, state = $4, customer = $5, \
          holder_name = $6, holder_phone = $7, holder_email = $8, holder_language = $9, \
          offer_expires_at = $10, ticket = $11, checked_in_at = $12, created_at = $13, \
          changed_at = $14, revision = $15 WHERE id = $1",
     )
-    .bind(booking.id.0)
-    .bind(booking.start)
-    .bind(booking.end)
-    .bind(state_name(booking.state))
-    .bind(booking.customer.map(|c| c.0))
-    .bind(booking.holder.name.as_deref())
-    .bind(booking.holder.phone.as_deref())
-    .bind(booking.holder.email.as_deref())
-    .bind(booking.holder.language.as_str())
-    .bind(booking.offer_expires_at)
-    .bind(booking.ticket.map(|t| t.0))
-    .bind(booking.checked_in_at)
-    .bind(booking.created_at)
-    .bind(booking.changed_at)
-    .bind(i64::from(booking.revision))
-    .execute(&mut *conn)
-    .await
-    .map_err(map_sqlx)?;
+    .bind(booking.id.0);
+    bind_changeable(update, booking)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_sqlx)?;
     insert_messages(conn, messages, booking.changed_at).await
 }
 

@@ -14,7 +14,8 @@ use cem_core::{
     SLOT_FULL, STALE, ServiceId, StoreError, TicketId,
 };
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use sqlx::query::Query;
+use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqliteRow};
 use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
@@ -192,7 +193,7 @@ async fn insert_in(
     if booking.state.holds_seat() {
         check_capacity(conn, booking, capacity).await?;
     }
-    sqlx::query(concat!(
+    let insert = sqlx::query(concat!(
         "INSERT INTO bookings (",
         booking_columns!(),
         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
@@ -202,28 +203,38 @@ async fn insert_in(
     .bind(booking.organization.0.as_bytes().as_slice())
     .bind(booking.branch.0.as_bytes().as_slice())
     .bind(booking.service.0.as_bytes().as_slice())
-    .bind(booking.code.as_str())
-    .bind(booking.start.timestamp_micros())
-    .bind(booking.end.timestamp_micros())
-    .bind(state_name(booking.state))
-    .bind(booking.customer.as_ref().map(|c| c.0.as_bytes().as_slice()))
-    .bind(booking.holder.name.as_deref())
-    .bind(booking.holder.phone.as_deref())
-    .bind(booking.holder.email.as_deref())
-    .bind(booking.holder.language.as_str())
-    .bind(booking.offer_expires_at.map(|t| t.timestamp_micros()))
-    .bind(booking.ticket.as_ref().map(|t| t.0.as_bytes().as_slice()))
-    .bind(booking.checked_in_at.map(|t| t.timestamp_micros()))
-    .bind(booking.created_at.timestamp_micros())
-    .bind(booking.changed_at.timestamp_micros())
-    .bind(i64::from(booking.revision))
-    .execute(&mut *conn)
-    .await
-    .map_err(map_sqlx)?;
+    .bind(booking.code.as_str());
+    bind_changeable(insert, booking)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_sqlx)?;
     // Due at once: at the instant of the change.
     insert_messages(conn, messages, booking.changed_at.timestamp_micros())
         .await
         .map_err(map_sqlx)
+}
+
+/// Binds what an update may change, from `start_at` to `revision` in [`booking_columns`]'s
+/// order: the tail of an insert's values and all of an update's after the id.
+fn bind_changeable<'q>(
+    query: Query<'q, Sqlite, SqliteArguments<'q>>,
+    booking: &'q Booking,
+) -> Query<'q, Sqlite, SqliteArguments<'q>> {
+    query
+        .bind(booking.start.timestamp_micros())
+        .bind(booking.end.timestamp_micros())
+        .bind(state_name(booking.state))
+        .bind(booking.customer.as_ref().map(|c| c.0.as_bytes().as_slice()))
+        .bind(booking.holder.name.as_deref())
+        .bind(booking.holder.phone.as_deref())
+        .bind(booking.holder.email.as_deref())
+        .bind(booking.holder.language.as_str())
+        .bind(booking.offer_expires_at.map(|t| t.timestamp_micros()))
+        .bind(booking.ticket.as_ref().map(|t| t.0.as_bytes().as_slice()))
+        .bind(booking.checked_in_at.map(|t| t.timestamp_micros()))
+        .bind(booking.created_at.timestamp_micros())
+        .bind(booking.changed_at.timestamp_micros())
+        .bind(i64::from(booking.revision))
 }
 
 /// Branch, service, state, start, revision of a stored booking.
@@ -248,8 +259,7 @@ async fn update_in(
     if booking.revision.checked_sub(1).map(i64::from) != Some(revision) {
         return Err(conflict(STALE));
     }
-    let new_start = booking.start.timestamp_micros();
-    let kept_seat = parse_state(&state)?.holds_seat() && start == new_start;
+    let kept_seat = parse_state(&state)?.holds_seat() && start == booking.start.timestamp_micros();
     if booking.state.holds_seat() && !kept_seat {
         // The slot is the stored branch and service's: those never change.
         let slot = Booking {
@@ -259,30 +269,17 @@ async fn update_in(
         };
         check_capacity(conn, &slot, capacity).await?;
     }
-    sqlx::query(
+    let update = sqlx::query(
         "UPDATE bookings SET start_at = ?2, end_at = ?3, state = ?4, customer = ?5, \
          holder_name = ?6, holder_phone = ?7, holder_email = ?8, holder_language = ?9, \
          offer_expires_at = ?10, ticket = ?11, checked_in_at = ?12, created_at = ?13, \
          changed_at = ?14, revision = ?15 WHERE id = ?1",
     )
-    .bind(booking.id.0.as_bytes().as_slice())
-    .bind(new_start)
-    .bind(booking.end.timestamp_micros())
-    .bind(state_name(booking.state))
-    .bind(booking.customer.as_ref().map(|c| c.0.as_bytes().as_slice()))
-    .bind(booking.holder.name.as_deref())
-    .bind(booking.holder.phone.as_deref())
-    .bind(booking.holder.email.as_deref())
-    .bind(booking.holder.language.as_str())
-    .bind(booking.offer_expires_at.map(|t| t.timestamp_micros()))
-    .bind(booking.ticket.as_ref().map(|t| t.0.as_bytes().as_slice()))
-    .bind(booking.checked_in_at.map(|t| t.timestamp_micros()))
-    .bind(booking.created_at.timestamp_micros())
-    .bind(booking.changed_at.timestamp_micros())
-    .bind(i64::from(booking.revision))
-    .execute(&mut *conn)
-    .await
-    .map_err(map_sqlx)?;
+    .bind(booking.id.0.as_bytes().as_slice());
+    bind_changeable(update, booking)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_sqlx)?;
     insert_messages(conn, messages, booking.changed_at.timestamp_micros())
         .await
         .map_err(map_sqlx)
