@@ -109,6 +109,23 @@ id_type!(
     SubscriptionId
 );
 
+id_type!(
+    /// A survey definition, the same across its versions.
+    SurveyId
+);
+id_type!(
+    /// An invitation to answer a survey.
+    InvitationId
+);
+id_type!(
+    /// A response to a survey.
+    ResponseId
+);
+id_type!(
+    /// A closed-loop case opened by a poor response.
+    CaseId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,8 @@
 //! days), the domain [event envelope](event), the storage and transport [ports](store)
 //! ([`QueueEventStore`], [`EventBus`], [`OrgStore`](org_store), [`AuthStore`](auth_store) for
 //! devices and access tokens) and shared [errors](error). [`reservation`] holds the records of
-//! appointments: the [`ReservationPlan`] of a service at a branch and the [`Booking`].
+//! appointments: the [`ReservationPlan`] of a service at a branch and the [`Booking`]; [`survey`] the records of
+//! surveys, invitations, responses and closed-loop cases.
 //!
 //! This crate does no IO: no runtime, no database, no system clock.
 //!
@@ -33,6 +34,8 @@ pub mod outbox;
 pub mod reservation;
 pub mod reservation_store;
 pub mod store;
+pub mod survey;
+pub mod survey_store;
 pub mod task;
 pub mod text;
 pub mod time;
@@ -43,8 +46,8 @@ pub use contact::{Contact, ContactStore};
 pub use error::ValidationError;
 pub use event::EventEnvelope;
 pub use ids::{
-    AgentId, BookingId, BranchId, ClassId, CounterId, CustomerId, DeviceId, MessageId,
-    OrganizationId, ServiceId, SubscriptionId, TicketId, UserId,
+    AgentId, BookingId, BranchId, CaseId, ClassId, CounterId, CustomerId, DeviceId, InvitationId,
+    MessageId, OrganizationId, ResponseId, ServiceId, SubscriptionId, SurveyId, TicketId, UserId,
 };
 pub use integration::{SubscriptionStore, WebhookSubscription};
 pub use notify::{Channel, Notifier, OutboundMessage, SendError};
@@ -63,6 +66,12 @@ pub use store::{
     Capabilities, Delivery, EventBus, NewEvent, QueueEventStore, QueueEventStoreExt, RecordedEvent,
     Snapshot, StoreError, Subscription,
 };
+pub use survey::{
+    AfterService, Answer, AnswerValue, Case, CaseReason, CaseStatus, CesDirection, Choice,
+    Condition, ConditionTest, Invitation, InvitationSource, Question, QuestionKind, ReplyTo,
+    Response, SentimentLabel, Survey, TextAnalysis, Triggers, VisitRef,
+};
+pub use survey_store::{ALREADY_ANSWERED, COOLDOWN, CaseFilter, ResponseFilter, SurveyStore};
 pub use task::{Background, BackgroundTask};
 pub use text::{Language, LocalizedText};
 pub use time::{Clock, ManualClock, OpeningHours, OpeningInterval, business_day};

@@ -1,0 +1,1 @@
+//! Text analytics of free-text answers: language, sentiment and topic tags.
