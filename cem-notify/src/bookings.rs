@@ -18,6 +18,8 @@ pub enum BookingNotice {
     Cancelled,
     /// It is coming up.
     Reminder,
+    /// A seat freed at its full slot is offered to it, until its `offer_expires_at`.
+    Offered,
 }
 
 /// What a booking's messages name besides the booking: the branch and the service (in every
@@ -94,6 +96,14 @@ pub fn booking_messages(
                 manage_link,
             },
             booking.start.timestamp().to_string(),
+        ),
+        BookingNotice::Offered => (
+            MessageKind::BookingOffered {
+                booking: about,
+                manage_link,
+                until: booking.offer_expires_at.unwrap_or(booking.start),
+            },
+            booking.revision.to_string(),
         ),
     };
     let recipient = Recipient {

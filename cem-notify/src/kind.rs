@@ -78,12 +78,30 @@ pub enum MessageKind {
         /// The page where the customer changes or cancels the booking.
         manage_link: String,
     },
+    /// A seat freed at a full slot is offered to a customer on its waitlist, held until
+    /// `until`; they take it on the booking's page.
+    BookingOffered {
+        /// The booking waiting for the seat.
+        #[serde(flatten)]
+        booking: Booking,
+        /// The page where the customer takes the seat.
+        manage_link: String,
+        /// When the offer lapses.
+        until: DateTime<Utc>,
+    },
     /// An invitation to answer a survey after a visit.
     SurveyInvitation {
         /// The branch's name.
         branch: String,
         /// The survey's page.
         survey_link: String,
+    },
+    /// The follow-up of a customer's feedback: the branch looked into it.
+    CaseResolved {
+        /// The branch's name.
+        branch: String,
+        /// What the branch tells the customer.
+        reply: String,
     },
 }
 
@@ -125,7 +143,21 @@ pub const KINDS: &[(&str, &[&str])] = &[
         &["code", "service", "branch", "when", "date", "time"],
     ),
     ("booking_reminder", BOOKING_WITH_LINK),
+    (
+        "booking_offered",
+        &[
+            "code",
+            "service",
+            "branch",
+            "when",
+            "date",
+            "time",
+            "manage_link",
+            "until",
+        ],
+    ),
     ("survey_invitation", &["branch", "survey_link"]),
+    ("case_resolved", &["branch", "reply"]),
 ];
 
 const BOOKING_WITH_LINK: &[&str] = &[
@@ -150,7 +182,9 @@ impl MessageKind {
             Self::BookingChanged { .. } => "booking_changed",
             Self::BookingCancelled { .. } => "booking_cancelled",
             Self::BookingReminder { .. } => "booking_reminder",
+            Self::BookingOffered { .. } => "booking_offered",
             Self::SurveyInvitation { .. } => "survey_invitation",
+            Self::CaseResolved { .. } => "case_resolved",
         }
     }
 

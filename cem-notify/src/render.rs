@@ -149,10 +149,23 @@ fn values(
             values
         }
         MessageKind::BookingCancelled { booking } => booking_values(booking, tag, c)?,
+        MessageKind::BookingOffered {
+            booking,
+            manage_link,
+            until,
+        } => {
+            let mut values = booking_values(booking, tag, c)?;
+            values.push(("manage_link", text(manage_link)));
+            values.push(("until", c.when(tag, *until, booking.time_zone)?.0));
+            values
+        }
         MessageKind::SurveyInvitation {
             branch,
             survey_link,
         } => vec![("branch", text(branch)), ("survey_link", text(survey_link))],
+        MessageKind::CaseResolved { branch, reply } => {
+            vec![("branch", text(branch)), ("reply", text(reply))]
+        }
     })
 }
 
@@ -205,9 +218,18 @@ mod tests {
                 booking: booking.clone(),
                 manage_link: "https://q.example/b/1".into(),
             },
+            MessageKind::BookingOffered {
+                booking: booking.clone(),
+                manage_link: "https://q.example/b/1".into(),
+                until: at - chrono::TimeDelta::hours(20),
+            },
             MessageKind::SurveyInvitation {
                 branch: "Main".into(),
                 survey_link: "https://q.example/s/1".into(),
+            },
+            MessageKind::CaseResolved {
+                branch: "Main".into(),
+                reply: "We have added a second counter for deposits.".into(),
             },
         ]
     }

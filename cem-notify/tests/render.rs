@@ -57,9 +57,18 @@ fn one_of_each(service: &str, branch: &str, at: DateTime<Utc>, time_zone: Tz) ->
             booking: booking.clone(),
             manage_link: MANAGE.into(),
         },
+        MessageKind::BookingOffered {
+            booking: booking.clone(),
+            manage_link: MANAGE.into(),
+            until: at - chrono::TimeDelta::hours(3),
+        },
         MessageKind::SurveyInvitation {
-            branch,
+            branch: branch.clone(),
             survey_link: SURVEY.into(),
+        },
+        MessageKind::CaseResolved {
+            branch,
+            reply: "A second counter now opens at noon.".into(),
         },
     ]
 }
@@ -190,6 +199,13 @@ fn english_texts() {
     assert_eq!(
         sms(&m[5], &en),
         "Booking K7-2931 for Passports at Central, Tuesday 1 December 2026, 14:30, is cancelled."
+    );
+    assert_eq!(
+        sms(&m[7], &en),
+        format!(
+            "A place is free: Passports at Central, Tuesday 1 December 2026, 14:30. \
+             It is held for you until Tuesday 1 December 2026, 11:30. Take it: {MANAGE}"
+        )
     );
 }
 

@@ -14,15 +14,15 @@ use std::sync::Arc;
 use cem_core::chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use cem_core::chrono_tz::Tz;
 use cem_core::{
-    Booking, BookingCode, BookingHolder, BookingId, BranchId, CODE_TAKEN, Clock, CustomerId,
-    HolderKey, OrgStore, OutboundMessage, QueueSettings, ReservationPlan, ReservationStore,
-    SLOT_FULL, STALE, ServiceId, StoreError, TicketId,
+    Booking, BookingCode, BookingHolder, BookingId, BookingState, BranchId, CODE_TAKEN, Clock,
+    CustomerId, HolderKey, OrgStore, OutboundMessage, QueueSettings, ReservationPlan,
+    ReservationStore, SLOT_FULL, STALE, ServiceId, StoreError, TicketId,
 };
 
 use crate::{
     Actor, BookingRequest, CheckIn, ReservationError, Slot, accept_offer, book, cancel, check_in,
-    join_waitlist, mark_no_show, no_show_due, reminder_at, reschedule, seats_taken, slots,
-    waitlist_offers,
+    join_waitlist, lapse_waitlist, mark_no_show, no_show_due, reminder_at, reschedule, seats_taken,
+    slots, waitlist_offers,
 };
 
 /// Draws random bytes: the service's only source of chance (booking codes).
@@ -267,6 +267,7 @@ impl ReservationService {
         &self,
         id: BookingId,
         notices: Notices<'_>,
+        offered: Notices<'_>,
         decide: impl Fn(
             &Context,
             &Booking,
@@ -293,7 +294,8 @@ impl ReservationService {
                     if current.state.holds_seat()
                         && (!next.state.holds_seat() || next.start != current.start)
                     {
-                        self.offer_freed_seats(&cx, current.start, now).await?;
+                        self.settle_waitlist(&cx, current.start, now, offered)
+                            .await?;
                     }
                     return Ok((next, extra));
                 }
@@ -307,34 +309,56 @@ impl ReservationService {
         Err(StoreError::Conflict { what: STALE.into() }.into())
     }
 
-    /// Offers the seats free at a slot to its waitlist, first come first served. A lost race
-    /// is left to the next change of the slot.
-    async fn offer_freed_seats(
+    /// Settles the waitlist of one slot: lapses the offers that expired and the places whose
+    /// slot can no longer be booked, then offers the free seats to the next in line, first
+    /// come first served, with `offered(&booking)` for each offer. A lost race is left to the
+    /// next change or sweep of the slot. Returns the bookings offered a seat.
+    async fn settle_waitlist(
         &self,
         cx: &Context,
         start: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<(), ServiceError> {
+        offered: Notices<'_>,
+    ) -> Result<Vec<Booking>, ServiceError> {
         if cx.plan.waitlist_offer_secs.is_none() {
-            return Ok(());
+            return Ok(Vec::new());
         }
-        let at = self
+        let mut at = self
             .plan_bookings(&cx.plan, start, start + TimeDelta::microseconds(1))
             .await?;
-        for offer in waitlist_offers(&cx.plan, &at, now) {
+        for lapsed in lapse_waitlist(&cx.plan, &at, now) {
             match self
                 .store
-                .update_booking(&offer, cx.plan.capacity, &[])
+                .update_booking(&lapsed, cx.plan.capacity, &[])
                 .await
             {
-                Ok(()) | Err(StoreError::Conflict { .. }) => {}
+                Ok(()) => {
+                    if let Some(b) = at.iter_mut().find(|b| b.id == lapsed.id) {
+                        *b = lapsed;
+                    }
+                }
+                // Accepted or changed meanwhile: the next sweep reads it afresh.
+                Err(StoreError::Conflict { .. }) => return Ok(Vec::new()),
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(())
+        let mut made = Vec::new();
+        for offer in waitlist_offers(&cx.plan, &at, now) {
+            match self
+                .store
+                .update_booking(&offer, cx.plan.capacity, &offered(&offer))
+                .await
+            {
+                Ok(()) => made.push(offer),
+                Err(StoreError::Conflict { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(made)
     }
 
-    /// Cancels a booking (or leaves its waitlist); a freed seat is offered to the waitlist.
+    /// Cancels a booking (or leaves its waitlist) with `notices`; a freed seat is offered to
+    /// the waitlist with `offered`.
     ///
     /// # Errors
     /// `Refused` (see [`cancel`]); `Store(NotFound)`.
@@ -343,12 +367,14 @@ impl ReservationService {
         id: BookingId,
         by: Actor,
         notices: Notices<'_>,
+        offered: Notices<'_>,
     ) -> Result<Booking, ServiceError> {
         let decide = |cx: &Context, b: &Booking, _, now| Ok((cancel(&cx.plan, b, by, now)?, ()));
-        Ok(self.change(id, notices, decide, None).await?.0)
+        Ok(self.change(id, notices, offered, decide, None).await?.0)
     }
 
-    /// Moves a booking to the slot at `new_start`; a freed seat is offered to the waitlist.
+    /// Moves a booking to the slot at `new_start` with `notices`; a freed seat is offered to
+    /// the waitlist with `offered`.
     ///
     /// # Errors
     /// `Refused` (see [`reschedule`]); `Store(NotFound)`.
@@ -358,6 +384,7 @@ impl ReservationService {
         new_start: DateTime<Utc>,
         by: Actor,
         notices: Notices<'_>,
+        offered: Notices<'_>,
     ) -> Result<Booking, ServiceError> {
         let b = self.store.booking(id).await?;
         let cx = self.context(b.branch, b.service).await?;
@@ -368,7 +395,10 @@ impl ReservationService {
             let next = reschedule(&cx.plan, cx.tz, b, new_start, taken, &mine, by, now)?;
             Ok((next, ()))
         };
-        Ok(self.change(id, notices, decide, Some(new_start)).await?.0)
+        Ok(self
+            .change(id, notices, offered, decide, Some(new_start))
+            .await?
+            .0)
     }
 
     /// Takes the seat offered to a waitlisted holder, before the offer expires: the booking is
@@ -382,7 +412,10 @@ impl ReservationService {
         notices: Notices<'_>,
     ) -> Result<Booking, ServiceError> {
         let decide = |_: &Context, b: &Booking, _, now| Ok((accept_offer(b, now)?, ()));
-        Ok(self.change(id, notices, decide, None).await?.0)
+        Ok(self
+            .change(id, notices, &|_| Vec::new(), decide, None)
+            .await?
+            .0)
     }
 
     /// Checks the holder of a booking in, recording `ticket` as the queue ticket the caller
@@ -396,7 +429,8 @@ impl ReservationService {
         ticket: TicketId,
     ) -> Result<(Booking, CheckIn), ServiceError> {
         let decide = |cx: &Context, b: &Booking, _, now| check_in(b, cx.tz, &cx.queue, ticket, now);
-        self.change(id, &|_| Vec::new(), decide, None).await
+        self.change(id, &|_| Vec::new(), &|_| Vec::new(), decide, None)
+            .await
     }
 
     /// Marks a booking nobody came for as a no-show.
@@ -405,7 +439,10 @@ impl ReservationService {
     /// `Refused` (see [`mark_no_show`]); `Store(NotFound)`.
     pub async fn no_show(&self, id: BookingId) -> Result<Booking, ServiceError> {
         let decide = |cx: &Context, b: &Booking, _, now| Ok((mark_no_show(b, &cx.queue, now)?, ()));
-        Ok(self.change(id, &|_| Vec::new(), decide, None).await?.0)
+        Ok(self
+            .change(id, &|_| Vec::new(), &|_| Vec::new(), decide, None)
+            .await?
+            .0)
     }
 
     /// The bookings of a branch whose reminder is due at the current instant: confirmed, the
@@ -460,5 +497,50 @@ impl ReservationService {
             }
         }
         Ok(marked)
+    }
+
+    /// Settles the waitlists of a branch's slots from a day ago to the end of their plans'
+    /// horizons: offers that expired and places whose slot can no longer be booked lapse,
+    /// and the seats they free go to the next in line, each told with `offered`. Returns the
+    /// bookings offered a seat.
+    ///
+    /// # Errors
+    /// `Store`.
+    pub async fn sweep_waitlists(
+        &self,
+        branch: BranchId,
+        offered: Notices<'_>,
+    ) -> Result<Vec<Booking>, ServiceError> {
+        let plans = self.store.plans(branch).await?;
+        let Some(horizon) = plans
+            .iter()
+            .filter(|p| p.waitlist_offer_secs.is_some())
+            .map(|p| p.horizon_days)
+            .max()
+        else {
+            return Ok(Vec::new());
+        };
+        let now = self.clock.now();
+        let waiting = self
+            .store
+            .bookings(
+                branch,
+                now - TimeDelta::days(1),
+                now + TimeDelta::days(i64::from(horizon) + 1),
+            )
+            .await?;
+        let mut slots: Vec<(ServiceId, DateTime<Utc>)> = waiting
+            .iter()
+            .filter(|b| matches!(b.state, BookingState::Waitlisted | BookingState::Offered))
+            .map(|b| (b.service, b.start))
+            .collect();
+        slots.sort_unstable();
+        slots.dedup();
+        let mut made = Vec::new();
+        for (service, start) in slots {
+            let cx = self.context(branch, service).await?;
+            made.extend(self.settle_waitlist(&cx, start, now, offered).await?);
+        }
+        Ok(made)
     }
 }

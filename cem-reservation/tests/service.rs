@@ -93,6 +93,40 @@ fn none(_: &Booking) -> Vec<OutboundMessage> {
     Vec::new()
 }
 
+/// The offer of a freed seat, with an id of its own.
+fn offer(b: &Booking) -> Vec<OutboundMessage> {
+    let mut m = confirmation(b);
+    m[0].id = MessageId::from_u128(b.id.0.as_u128() + 1_000_000);
+    m[0].kind = "booking_offered".into();
+    m
+}
+
+async fn offer_sent(store: &MemoryStore, b: &Booking) -> bool {
+    store
+        .message(MessageId::from_u128(b.id.0.as_u128() + 1_000_000))
+        .await
+        .is_ok()
+}
+
+/// A plan of one seat per slot whose freed seats are offered for an hour, and a service over
+/// `store` at a manual clock set to [`now`].
+async fn one_seat_with_a_waitlist(
+    store: &Arc<MemoryStore>,
+) -> (Arc<ManualClock>, ReservationService) {
+    let mut plan = plan_every_day(t(9, 0), t(12, 0), 30 * 60, 20 * 60);
+    plan.capacity = 1;
+    plan.waitlist_offer_secs = Some(3600);
+    store.put_plan(&plan).await.unwrap();
+    let clock = Arc::new(ManualClock::new(now()));
+    let service = ReservationService::new(
+        store.clone(),
+        store.clone(),
+        clock.clone(),
+        Arc::new(Counter::default()),
+    );
+    (clock, service)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn many_customers_racing_for_the_last_seats_never_overbook() {
     let dir = tempfile::tempdir().unwrap();
@@ -177,17 +211,7 @@ async fn many_customers_racing_for_the_last_seats_never_overbook() {
 async fn a_booking_lives_through_waitlist_reschedule_check_in_and_no_show() {
     let store = Arc::new(MemoryStore::new());
     put_branch(&*store).await;
-    let mut plan = plan_every_day(t(9, 0), t(12, 0), 30 * 60, 20 * 60);
-    plan.capacity = 1;
-    plan.waitlist_offer_secs = Some(3600);
-    store.put_plan(&plan).await.unwrap();
-    let clock = Arc::new(ManualClock::new(now()));
-    let service = ReservationService::new(
-        store.clone(),
-        store.clone(),
-        clock.clone(),
-        Arc::new(Counter::default()),
-    );
+    let (clock, service) = one_seat_with_a_waitlist(&store).await;
     let book = |n: u128, start, waitlist| {
         service.book(
             BRANCH,
@@ -213,7 +237,7 @@ async fn a_booking_lives_through_waitlist_reschedule_check_in_and_no_show() {
     // Ana moves to 10:00: her seat at 09:00 is offered to Ben.
     let ten = monday_nine() + TimeDelta::hours(1);
     let moved = service
-        .reschedule(ana.id, ten, Actor::Holder, &none)
+        .reschedule(ana.id, ten, Actor::Holder, &none, &offer)
         .await
         .unwrap();
     assert_eq!(
@@ -223,6 +247,7 @@ async fn a_booking_lives_through_waitlist_reschedule_check_in_and_no_show() {
     let ben = store.booking(ben.id).await.unwrap();
     assert_eq!(ben.state, BookingState::Offered);
     assert!(ben.offer_expires_at.is_some());
+    assert!(offer_sent(&store, &ben).await, "Ben is told of the seat");
     // Found by its code (as a person types it), at its branch only.
     let typed = cem_reservation::parse_code(&moved.code.as_str().to_lowercase()).unwrap();
     assert_eq!(service.by_code(BRANCH, &typed).await.unwrap().id, ana.id);
@@ -264,9 +289,80 @@ async fn a_booking_lives_through_waitlist_reschedule_check_in_and_no_show() {
     );
     // Cancelling a checked-in booking is refused.
     assert!(matches!(
-        service.cancel(ana.id, Actor::Staff, &none).await,
+        service.cancel(ana.id, Actor::Staff, &none, &none).await,
         Err(ServiceError::Refused(_))
     ));
+}
+
+#[tokio::test]
+async fn an_offer_left_to_expire_lapses_and_the_seat_passes_to_the_next_in_line() {
+    let store = Arc::new(MemoryStore::new());
+    put_branch(&*store).await;
+    let (clock, service) = one_seat_with_a_waitlist(&store).await;
+    let mut line = Vec::new();
+    for n in 1..=3_u32 {
+        clock.set(now() + TimeDelta::minutes(n.into()));
+        let b = service
+            .book(
+                BRANCH,
+                SERVICE,
+                BookingId::from_u128(n.into()),
+                monday_nine(),
+                None,
+                holder(n),
+                n > 1,
+                &none,
+            )
+            .await
+            .unwrap();
+        line.push(b);
+    }
+    let [ana, ben, cleo] = [&line[0], &line[1], &line[2]];
+    assert_eq!(cleo.state, BookingState::Waitlisted);
+
+    // Ana cancels: Ben, first in line, is offered her seat for an hour, and told.
+    service
+        .cancel(ana.id, Actor::Holder, &none, &offer)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.booking(ben.id).await.unwrap().state,
+        BookingState::Offered
+    );
+    assert!(offer_sent(&store, ben).await);
+    assert!(!offer_sent(&store, cleo).await, "one seat, one offer");
+    // Within the hour a sweep changes nothing.
+    clock.set(now() + TimeDelta::minutes(30));
+    assert!(
+        service
+            .sweep_waitlists(BRANCH, &offer)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Ben lets it expire: the sweep lapses his place and offers the seat to Cleo.
+    clock.set(now() + TimeDelta::minutes(64));
+    let offered = service.sweep_waitlists(BRANCH, &offer).await.unwrap();
+    assert_eq!(offered.iter().map(|b| b.id).collect::<Vec<_>>(), [cleo.id]);
+    assert_eq!(
+        store.booking(ben.id).await.unwrap().state,
+        BookingState::Lapsed
+    );
+    assert!(offer_sent(&store, cleo).await);
+    assert!(matches!(
+        service.accept_offer(ben.id, &none).await,
+        Err(ServiceError::Refused(_))
+    ));
+    let taken = service.accept_offer(cleo.id, &confirmation).await.unwrap();
+    assert_eq!(taken.state, BookingState::Confirmed);
+    assert!(
+        service
+            .sweep_waitlists(BRANCH, &offer)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]

@@ -529,9 +529,10 @@ pub(crate) async fn cancel(
 ) -> Result<Json<BookingView>, ApiError> {
     let b = find(&state, branch, &code).await?;
     let notices = messages(&state, branch, BookingNotice::Cancelled)?;
+    let offered = messages(&state, branch, BookingNotice::Offered)?;
     let b = state
         .reservations()
-        .cancel(b.id, actor(&principal), &notices)
+        .cancel(b.id, actor(&principal), &notices, &offered)
         .await
         .map_err(|e| failed(e, "booking_not_found"))?;
     Ok(Json(view(&b, principal.role.is_staff())))
@@ -580,9 +581,10 @@ pub(crate) async fn reschedule(
     let Json(body) = readable(body)?;
     let b = find(&state, branch, &code).await?;
     let notices = messages(&state, branch, BookingNotice::Changed)?;
+    let offered = messages(&state, branch, BookingNotice::Offered)?;
     let b = state
         .reservations()
-        .reschedule(b.id, body.start, actor(&principal), &notices)
+        .reschedule(b.id, body.start, actor(&principal), &notices, &offered)
         .await
         .map_err(|e| failed(e, "booking_not_found"))?;
     Ok(Json(view(&b, principal.role.is_staff())))

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use cem_bus_local::LocalBus;
 use cem_core::{
-    Agent, AgentId, BranchConfig, BranchId, Language, LocalizedText, OrgStore, Organization,
-    OrganizationId, Role, User, UserId,
+    Agent, AgentId, BranchConfig, BranchId, Clock, Language, LocalizedText, ManualClock, OrgStore,
+    Organization, OrganizationId, Role, User, UserId,
 };
 use cem_http::{
     ApiRole, AppState, ENDPOINTS, HttpSettings, Stores, SystemClock, TicketView, hash_password,
@@ -34,6 +34,7 @@ struct Server {
     other_admin: String,
     store: Arc<MemoryStore>,
     bus: Arc<LocalBus>,
+    clock: Arc<ManualClock>,
 }
 
 fn org(id: OrganizationId, name: &str) -> Organization {
@@ -123,11 +124,14 @@ impl Server {
             store.put_user(&u).await.unwrap();
         }
         let bus = Arc::new(LocalBus::new(1024));
-        let base = serve(&store, &bus, settings).await;
+        // The server's clock starts at the real time and moves only when a test moves it.
+        let clock = Arc::new(ManualClock::new(SystemClock.now()));
+        let base = serve(&store, &bus, &clock, settings).await;
         let mut server = Self {
             base,
             store,
             bus,
+            clock,
             http: reqwest::Client::new(),
             config,
             other_branch: other.branch.id,
@@ -165,7 +169,7 @@ impl Server {
     /// Another server over the same store and bus, with the same tokens.
     async fn second_instance(&self) -> Server {
         Server {
-            base: serve(&self.store, &self.bus, HttpSettings::default()).await,
+            base: serve(&self.store, &self.bus, &self.clock, HttpSettings::default()).await,
             http: reqwest::Client::new(),
             config: self.config.clone(),
             other_branch: self.other_branch,
@@ -173,6 +177,7 @@ impl Server {
             other_admin: self.other_admin.clone(),
             store: self.store.clone(),
             bus: self.bus.clone(),
+            clock: self.clock.clone(),
         }
     }
 
@@ -246,16 +251,16 @@ impl Server {
 }
 
 /// Serves the API over `store` and `bus` on an ephemeral port; returns its base URL.
-async fn serve(store: &Arc<MemoryStore>, bus: &Arc<LocalBus>, settings: HttpSettings) -> String {
+async fn serve(
+    store: &Arc<MemoryStore>,
+    bus: &Arc<LocalBus>,
+    clock: &Arc<ManualClock>,
+    settings: HttpSettings,
+) -> String {
     let stores = Stores::single(store.clone(), bus.clone());
-    let state = AppState::new(
-        stores,
-        Arc::new(SystemClock),
-        settings,
-        ServiceOptions::default(),
-    )
-    .await
-    .expect("state");
+    let state = AppState::new(stores, clock.clone(), settings, ServiceOptions::default())
+        .await
+        .expect("state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = cem_http::router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -614,7 +619,8 @@ async fn a_token_revoked_on_another_instance_stops_working_there_too() {
         "at once where revoked"
     );
     // Two seconds is how long a server trusts what it read about a token.
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    a.clock
+        .advance(cem_core::chrono::TimeDelta::milliseconds(2100));
     assert_eq!(me(&b).await, StatusCode::UNAUTHORIZED, "and soon elsewhere");
 }
 
@@ -1384,7 +1390,7 @@ fn plan_around_the_clock() -> Value {
 /// zone), as the public lists them, that begin later than `after` from now.
 async fn open_slots(server: &Server, after: cem_core::chrono::TimeDelta) -> Vec<String> {
     let (b, service) = (server.branch(), service_id(0));
-    let now = cem_core::chrono::Utc::now();
+    let now = server.clock.now();
     let today = now
         .with_timezone(&server.config.branch.time_zone)
         .date_naive();
@@ -1446,7 +1452,9 @@ async fn a_booking_is_made_changed_checked_in_and_cancelled_over_http() {
     // minute ahead at least, so the slots are still open when the journey reaches them, and
     // within the queue's arrival window (10 minutes early), so the holder can check in.
     let open = open_slots(&server, cem_core::chrono::TimeDelta::seconds(60)).await;
-    let today = cem_core::chrono::Utc::now()
+    let today = server
+        .clock
+        .now()
         .with_timezone(&server.config.branch.time_zone)
         .date_naive();
     assert!(open.len() > 100, "{open:?}");
@@ -1792,6 +1800,9 @@ async fn a_freed_seat_is_offered_to_the_waitlist_and_taken_over_http() {
     assert_eq!(status, StatusCode::OK);
     let (_, offered) = server.call(Method::GET, &ben_path, None, None).await;
     assert_eq!(offered["state"], "offered", "{offered}");
+    server
+        .clock
+        .advance(cem_core::chrono::TimeDelta::minutes(1));
     let (status, taken) = server
         .call(Method::POST, &format!("{ben_path}/accept"), None, None)
         .await;
@@ -1806,11 +1817,88 @@ async fn a_freed_seat_is_offered_to_the_waitlist_and_taken_over_http() {
         told.iter()
             .map(|e| e.message.kind.as_str())
             .collect::<Vec<_>>(),
-        ["booking_confirmed"],
-        "joining the waitlist says nothing; the seat taken is confirmed"
+        ["booking_confirmed", "booking_offered"],
+        "the latest first: joining the waitlist says nothing; the seat is offered, then \
+         confirmed once taken"
     );
     let (status, _) = server
         .call(Method::POST, &format!("{ben_path}/accept"), None, None)
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "taken once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booking_nobody_came_for_becomes_a_no_show_after_the_grace_period_over_http() {
+    use cem_core::chrono::{DateTime, TimeDelta, Utc};
+    let server = Server::start().await;
+    let b = server.branch();
+    let service = service_id(0);
+    let (status, answer) = server
+        .call(
+            Method::PUT,
+            &format!("/api/v1/branches/{b}/services/{service}/plan"),
+            server.token(ApiRole::Admin),
+            Some(plan_around_the_clock()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let start = open_slots(&server, TimeDelta::minutes(30)).await[0].clone();
+    let (status, booked) = server
+        .call(
+            Method::POST,
+            &format!("/api/v1/branches/{b}/bookings"),
+            None,
+            Some(
+                json!({ "service": service, "start": start, "holder": { "phone": "+4930333333" } }),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{booked}");
+    let path = format!(
+        "/api/v1/branches/{b}/bookings/{}",
+        booked["code"].as_str().unwrap()
+    );
+    let no_show = format!("{path}/no-show");
+    let agent = server.token(ApiRole::Agent);
+
+    // Only staff mark no-shows.
+    for role in [ApiRole::Public, ApiRole::Kiosk, ApiRole::Display] {
+        let (status, answer) = server
+            .call(Method::POST, &no_show, server.token(role), None)
+            .await;
+        assert!(
+            status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN,
+            "{role:?}: {status} {answer}"
+        );
+    }
+    // Not before the grace period (10 minutes after the start) has passed.
+    let start: DateTime<Utc> = start.parse().unwrap();
+    server.clock.set(start + TimeDelta::minutes(10));
+    let (status, answer) = server.call(Method::POST, &no_show, agent, None).await;
+    assert_eq!(
+        (status, answer["code"].clone()),
+        (StatusCode::CONFLICT, json!("invalid_state")),
+        "{answer}"
+    );
+    let (_, read) = server.call(Method::GET, &path, agent, None).await;
+    assert_eq!(read["state"], "confirmed", "a refusal changes nothing");
+
+    server.clock.set(start + TimeDelta::minutes(11));
+    let (status, marked) = server.call(Method::POST, &no_show, agent, None).await;
+    assert_eq!(status, StatusCode::OK, "{marked}");
+    assert_eq!(marked["state"], "no_show");
+    // Once only. Arriving later that day, the holder still gets a ticket, as a walk-in.
+    let (status, _) = server.call(Method::POST, &no_show, agent, None).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, answer) = server
+        .call(
+            Method::POST,
+            &format!("{path}/check-in"),
+            server.token(ApiRole::Kiosk),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["booking"]["state"], "checked_in");
+    assert_eq!(answer["ticket"]["state"], "waiting");
 }

@@ -1,8 +1,10 @@
-//! Bookings over time: every minute, the reminders that came due go to the outbox and the
-//! bookings nobody came for become no-shows.
+//! Bookings over time: every minute, the reminders that came due go to the outbox, the
+//! bookings nobody came for become no-shows, and waitlist offers left to expire lapse, their
+//! seats offered to the next in line.
 
 use std::time::Duration;
 
+use cem_core::Booking;
 use cem_http::AppState;
 use cem_notify::{BookingNotice, BookingPlace, booking_messages};
 use tokio::task::JoinHandle;
@@ -27,7 +29,7 @@ pub(crate) fn start_sweeps(state: &AppState, public_url: String) -> JoinHandle<(
 }
 
 /// One sweep of every branch: reminders due (their ids make a reminder enqueued twice one
-/// message) and no-shows due.
+/// message), no-shows due, and waitlists.
 pub(crate) async fn sweep(state: &AppState, public_url: &str) -> anyhow::Result<()> {
     let stores = state.stores();
     for organization in stores.org.organizations().await? {
@@ -35,18 +37,19 @@ pub(crate) async fn sweep(state: &AppState, public_url: &str) -> anyhow::Result<
             let Some(config) = state.queue().config(branch.id) else {
                 continue;
             };
-            let mut messages = Vec::new();
-            for booking in state.reservations().reminders_due(branch.id).await? {
-                let Some(service) = config.service(booking.service) else {
-                    continue;
-                };
-                let place = BookingPlace {
+            let place = |booking: &Booking| {
+                config.service(booking.service).map(|service| BookingPlace {
                     branch: &config.branch.name,
                     service: &service.name,
                     time_zone: config.branch.time_zone,
                     public_url,
-                };
-                messages.extend(booking_messages(BookingNotice::Reminder, &booking, &place)?);
+                })
+            };
+            let mut messages = Vec::new();
+            for booking in state.reservations().reminders_due(branch.id).await? {
+                if let Some(place) = place(&booking) {
+                    messages.extend(booking_messages(BookingNotice::Reminder, &booking, &place)?);
+                }
             }
             if !messages.is_empty() {
                 stores.outbox.enqueue(&messages, state.now(), None).await?;
@@ -54,6 +57,23 @@ pub(crate) async fn sweep(state: &AppState, public_url: &str) -> anyhow::Result<
             let marked = state.reservations().sweep_no_shows(branch.id).await?;
             if !marked.is_empty() {
                 tracing::info!(branch = %branch.id, no_shows = marked.len(), "bookings nobody came for");
+            }
+            let offer = |booking: &Booking| {
+                place(booking)
+                    .map(|place| booking_messages(BookingNotice::Offered, booking, &place))
+                    .transpose()
+                    .unwrap_or_else(|e| {
+                        tracing::error!(error = %e, booking = %booking.id, "cannot write an offer");
+                        None
+                    })
+                    .unwrap_or_default()
+            };
+            let offered = state
+                .reservations()
+                .sweep_waitlists(branch.id, &offer)
+                .await?;
+            if !offered.is_empty() {
+                tracing::info!(branch = %branch.id, offers = offered.len(), "freed seats offered to waitlists");
             }
         }
     }
