@@ -74,7 +74,7 @@ pub use survey::{
 pub use survey_store::{ALREADY_ANSWERED, COOLDOWN, CaseFilter, ResponseFilter, SurveyStore};
 pub use task::{Background, BackgroundTask};
 pub use text::{Language, LocalizedText};
-pub use time::{Clock, ManualClock, OpeningHours, OpeningInterval, business_day};
+pub use time::{Clock, Entropy, ManualClock, OpeningHours, OpeningInterval, business_day};
 
 pub use async_trait::async_trait;
 pub use chrono;

@@ -59,12 +59,13 @@ pub trait SurveyStore: Send + Sync + fmt::Debug + 'static {
     ///
     /// # Behavior
     /// Version 1 creates the survey; version `n` is stored only when version `n - 1` is the
-    /// latest. Earlier versions stay readable.
+    /// latest. Earlier versions stay readable. A survey stays in the organization of its first
+    /// version.
     ///
     /// # Errors
     /// `Conflict` with `stale` when the version is not the next one (another change came
-    /// first); `NotFound` when `n > 1` and the survey does not exist; `Unavailable` or
-    /// `Backend`. Nothing was written.
+    /// first); `NotFound` when `n > 1` and the survey does not exist in `survey.organization`;
+    /// `Unavailable` or `Backend`. Nothing was written.
     async fn put_survey(&self, survey: &Survey) -> Result<(), StoreError>;
 
     /// A survey's latest version, or the version asked.
@@ -111,9 +112,9 @@ pub trait SurveyStore: Send + Sync + fmt::Debug + 'static {
     /// Of many clients submitting for one invitation, exactly one succeeds.
     ///
     /// # Errors
-    /// `NotFound` when the invitation does not exist; `Conflict` with [`ALREADY_ANSWERED`]
-    /// when it was answered; `Conflict` when the response or case id exists; `Unavailable`
-    /// or `Backend`. Nothing was written.
+    /// `NotFound` when the invitation does not exist in `response.organization`; `Conflict`
+    /// with [`ALREADY_ANSWERED`] when it was answered; `Conflict` when the response or case id
+    /// exists; `Unavailable` or `Backend`. Nothing was written.
     async fn submit_response(
         &self,
         response: &Response,
@@ -132,18 +133,12 @@ pub trait SurveyStore: Send + Sync + fmt::Debug + 'static {
     /// `Unavailable` or `Backend`.
     async fn responses(&self, filter: &ResponseFilter) -> Result<Vec<Response>, StoreError>;
 
-    /// How many invitations of an organization (of one survey, when given) were made in
-    /// `from..to`: the denominator of the response rate.
+    /// How many invitations a filter selects, by the instant they were made (in `from..to`)
+    /// and their survey and branch: the denominator of the response rate.
     ///
     /// # Errors
     /// `Unavailable` or `Backend`.
-    async fn invitations_made(
-        &self,
-        organization: OrganizationId,
-        survey: Option<SurveyId>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<u64, StoreError>;
+    async fn invitations_made(&self, filter: &ResponseFilter) -> Result<u64, StoreError>;
 
     /// Replaces a case whose stored revision is `case.revision - 1`, and enqueues `messages`,
     /// in one transaction. The id, organization, branch, response and survey never change.

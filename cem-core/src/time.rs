@@ -16,6 +16,13 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
     fn now(&self) -> DateTime<Utc>;
 }
 
+/// Draws random bytes: a service layer's only source of chance (booking codes, invitation
+/// tokens). Like the [`Clock`], it is a port, so tests draw what they choose.
+pub trait Entropy: Send + Sync + fmt::Debug + 'static {
+    /// Fills `bytes` with random bytes.
+    fn fill(&self, bytes: &mut [u8]);
+}
+
 /// A clock that only moves when told to; for tests and embedding.
 #[derive(Debug)]
 pub struct ManualClock(Mutex<DateTime<Utc>>);

@@ -17,6 +17,9 @@
 //!   number of attempts.
 //! - [`Courier`]: the thin async layer that delivers what is due in an
 //!   [`OutboxStore`](cem_core::OutboxStore) through the notifiers, by that policy.
+//! - [`Messenger`] and [`SurveyInviter`]: projections of the queue's history that derive the
+//!   messages customers get (ticket issued, turn near, called) and the survey invitations
+//!   after a service, each behind its own cursor.
 //!
 //! ## Catalogues
 //!
@@ -48,9 +51,11 @@
 
 mod address;
 mod bookings;
+mod cases;
 mod catalogue;
 mod courier;
 mod error;
+mod invites;
 mod jalali;
 mod kind;
 mod messenger;
@@ -59,9 +64,11 @@ mod retry;
 mod template;
 
 pub use bookings::{BookingNotice, BookingPlace, booking_messages};
+pub use cases::case_messages;
 pub use catalogue::{check_catalogues, languages};
 pub use courier::{Courier, Pass};
 pub use error::RenderError;
+pub use invites::{INVITE_CURSOR, InviterPass, SurveyInviter};
 pub use jalali::JalaliDate;
 pub use kind::{Booking, KINDS, MessageKind, placeholders_of};
 pub use messenger::{

@@ -482,7 +482,8 @@ pub struct MessengerStores {
 }
 
 /// The text of `text` in `language` (else English, else any).
-fn name(text: &LocalizedText, language: &Language) -> String {
+/// A name in the language, or English, or any.
+pub(crate) fn name(text: &LocalizedText, language: &Language) -> String {
     text.get(language, &Language::en())
         .unwrap_or_default()
         .to_string()

@@ -68,9 +68,10 @@ pub use booking::{
     check_in, erase_holder, holds_seat, is_live, join_waitlist, lapse_waitlist, mark_no_show,
     no_show_at, no_show_due, parse_code, reminder_at, reschedule, seats_taken, waitlist_offers,
 };
+pub use cem_core::Entropy;
 pub use error::ReservationError;
 pub use ics::{CalendarEntry, agenda_ics, to_ics};
-pub use service::{Entropy, Notices, ReservationService, ServiceError};
+pub use service::{Notices, ReservationService, ServiceError};
 pub use slots::{
     PlanSlot, Slot, SlotStatus, booking_deadline, change_deadline, day_slots, last_bookable_date,
     slot_at, slots, timing,

@@ -7,7 +7,6 @@
 //! [`ReservationError::SlotFull`]; a write that lost a race on the same booking (its revision
 //! moved) is decided again on the fresh record.
 
-use std::fmt;
 use std::ops::RangeInclusive;
 use std::sync::Arc;
 
@@ -15,7 +14,7 @@ use cem_core::chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use cem_core::chrono_tz::Tz;
 use cem_core::{
     Booking, BookingCode, BookingHolder, BookingId, BookingState, BranchId, CODE_TAKEN, Clock,
-    CustomerId, HolderKey, OrgStore, OutboundMessage, QueueSettings, ReservationPlan,
+    CustomerId, Entropy, HolderKey, OrgStore, OutboundMessage, QueueSettings, ReservationPlan,
     ReservationStore, SLOT_FULL, STALE, ServiceId, StoreError, TicketId,
 };
 
@@ -24,12 +23,6 @@ use crate::{
     join_waitlist, lapse_waitlist, mark_no_show, no_show_due, reminder_at, reschedule, seats_taken,
     slots, waitlist_offers,
 };
-
-/// Draws random bytes: the service's only source of chance (booking codes).
-pub trait Entropy: Send + Sync + fmt::Debug + 'static {
-    /// Fills `bytes` with random bytes.
-    fn fill(&self, bytes: &mut [u8]);
-}
 
 /// Why a service call failed.
 #[derive(Debug, thiserror::Error)]

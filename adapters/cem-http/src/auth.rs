@@ -302,6 +302,31 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
     ep("GET", "/api/v1/branches/{branch}/agenda", STAFF),
     ep("GET", "/api/v1/branches/{branch}/agenda.ics", STAFF),
+    ep(
+        "POST",
+        "/api/v1/branches/{branch}/surveys/{survey}/invitations",
+        &[Kiosk, Public],
+    ),
+    ep(
+        "GET",
+        "/api/v1/branches/{branch}/surveys/{survey}/qr.svg",
+        ANYONE,
+    ),
+    ep("GET", "/api/v1/surveys/invitations/{token}", ANYONE),
+    ep(
+        "POST",
+        "/api/v1/surveys/invitations/{token}/response",
+        ANYONE,
+    ),
+    ep("GET", "/api/v1/surveys", MANAGERS),
+    ep("POST", "/api/v1/surveys", &[Admin]),
+    ep("GET", "/api/v1/surveys/results", MANAGERS),
+    ep("GET", "/api/v1/surveys/{survey}", MANAGERS),
+    ep("PUT", "/api/v1/surveys/{survey}", &[Admin]),
+    ep("GET", "/api/v1/cases", MANAGERS),
+    ep("GET", "/api/v1/cases/{case}", MANAGERS),
+    ep("POST", "/api/v1/cases/{case}/take", MANAGERS),
+    ep("POST", "/api/v1/cases/{case}/resolve", MANAGERS),
 ];
 
 const fn ep(method: &'static str, path: &'static str, roles: &'static [ApiRole]) -> Endpoint {
@@ -392,16 +417,8 @@ async fn check(state: &AppState, call: &Call) -> Result<Principal, ApiError> {
         let per_minute = u64::from(state.0.settings.public_per_minute.max(1));
         return Err(ApiError::rate_limited(60 / per_minute + 1));
     }
-    if !endpoint.roles.contains(&principal.role) {
-        return Err(if principal.role == ApiRole::Public {
-            ApiError::unauthenticated("this call needs a token")
-        } else {
-            ApiError::forbidden(format!(
-                "the role {:?} may not call {} {path}",
-                principal.role, endpoint.method
-            ))
-        });
-    }
+    // The branch first: another organization's is missing whatever the role, even on an
+    // endpoint the role may not call.
     if let Some(raw) = &call.branch {
         let branch: BranchId = raw
             .parse()
@@ -420,6 +437,16 @@ async fn check(state: &AppState, call: &Call) -> Result<Principal, ApiError> {
             None if may_create && principal.role == ApiRole::Admin => {}
             _ => return Err(missing()),
         }
+    }
+    if !endpoint.roles.contains(&principal.role) {
+        return Err(if principal.role == ApiRole::Public {
+            ApiError::unauthenticated("this call needs a token")
+        } else {
+            ApiError::forbidden(format!(
+                "the role {:?} may not call {} {path}",
+                principal.role, endpoint.method
+            ))
+        });
     }
     Ok(principal)
 }

@@ -14,7 +14,10 @@
 //! the table for every route: a call without a token is the public (401 where the public may
 //! not go), a role not listed gets 403, and a branch of another organization is 404 whatever
 //! the role, so no one learns of another organization's data. Managers, agents and devices
-//! reach only their own branches. Public calls are rate limited per client address.
+//! reach only their own branches. Records outside a branch's path (surveys, cases, webhooks,
+//! messages) are checked by their handlers the same way: another organization's are not
+//! found, and a manager reaches the cases and results of their own branches only. Public
+//! calls are rate limited per client address.
 //!
 //! # Errors
 //! Every error is a problem document ([`Problem`], `application/problem+json`) with a stable
@@ -30,6 +33,7 @@ mod outbox;
 mod queue;
 mod reservations;
 mod state;
+mod surveys;
 mod webhooks;
 
 use std::sync::OnceLock;
@@ -63,13 +67,18 @@ pub use queue::{
 pub use reservations::{
     AgendaQuery, BookingView, CheckInView, HolderRequest, NewBooking, RescheduleRequest, SlotsQuery,
 };
-pub use state::{AppState, HttpSettings, Stores, SystemClock};
+pub use state::{AppState, HttpSettings, Stores, SystemClock, SystemEntropy};
+pub use surveys::{
+    CaseDetail, CaseResponse, CaseView, CasesQuery, GroupView, InvitationDocument, InvitationView,
+    OpenRequest, ReplyToRequest, ResolveRequest, ResponseRequest, ResultsQuery, Submitted,
+    SurveyChange, SurveyDefinition, SurveyForm, SurveyResults, VersionQuery, WalkUpSource,
+};
 pub use webhooks::{DeliveriesQuery, Delivery, WebhookRequest, WebhookView};
 
 /// The OpenAPI document of the API.
 #[derive(Debug, OpenApi)]
 #[openapi(
-    info(title = "CEM API", description = "Customer experience management: queue, organization, live updates."),
+    info(title = "CEM API", description = "Customer experience management: queue, reservations, surveys, organization, live updates."),
     paths(
         ops::health, ops::ready, ops::metrics_text, openapi,
         auth::login, auth::logout, auth::whoami,
@@ -92,12 +101,16 @@ pub use webhooks::{DeliveriesQuery, Delivery, WebhookRequest, WebhookView};
         reservations::reschedule, reservations::booking_ics, reservations::booking_qr,
         reservations::agenda,
         reservations::agenda_calendar, reservations::check_in, reservations::no_show,
+        surveys::invitation, surveys::respond, surveys::open, surveys::qr,
+        surveys::list, surveys::create, surveys::get, surveys::change, surveys::results,
+        surveys::cases, surveys::case, surveys::take, surveys::resolve,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "queue", description = "Tickets, counters and live status"),
         (name = "live", description = "Server-sent events"),
         (name = "reservations", description = "Appointments: plans, slots, bookings by code, agenda, check-in"),
+        (name = "surveys", description = "Feedback: survey definitions, invitations and responses, results, closed-loop cases"),
         (name = "organization", description = "Configuration and users"),
         (name = "notifications", description = "Messages to customers and integrations: webhooks, delivery logs, dead letters, replay, erasure"),
         (name = "auth", description = "Sign-in and tokens"),
@@ -290,6 +303,32 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/branches/{branch}/agenda.ics",
             get(reservations::agenda_calendar),
         )
+        .route(
+            "/api/v1/branches/{branch}/surveys/{survey}/invitations",
+            post(surveys::open),
+        )
+        .route(
+            "/api/v1/branches/{branch}/surveys/{survey}/qr.svg",
+            get(surveys::qr),
+        )
+        .route("/api/v1/surveys", get(surveys::list).post(surveys::create))
+        .route("/api/v1/surveys/results", get(surveys::results))
+        .route(
+            "/api/v1/surveys/invitations/{token}",
+            get(surveys::invitation),
+        )
+        .route(
+            "/api/v1/surveys/invitations/{token}/response",
+            post(surveys::respond),
+        )
+        .route(
+            "/api/v1/surveys/{survey}",
+            get(surveys::get).put(surveys::change),
+        )
+        .route("/api/v1/cases", get(surveys::cases))
+        .route("/api/v1/cases/{case}", get(surveys::case))
+        .route("/api/v1/cases/{case}/take", post(surveys::take))
+        .route("/api/v1/cases/{case}/resolve", post(surveys::resolve))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,

@@ -80,13 +80,16 @@ pub struct Erased {
     pub contacts: u64,
     /// Bookings whose holder lost their name, phone number and e-mail address.
     pub bookings: u64,
+    /// Survey responses and cases that lost the contact their respondent left (their
+    /// answers stay).
+    pub survey_contacts: u64,
 }
 
 /// Erases a customer's contact data from the organization, at their request: the contacts
-/// left with tickets are deleted, bookings keep no name, phone or address of theirs, and each
-/// message to that address keeps its record but loses
-/// the address and the text, and those not yet sent are not sent. The audit log records the
-/// erasure without the address.
+/// left with tickets are deleted, bookings keep no name, phone or address of theirs, survey
+/// responses and cases forget the contact left for a follow-up, and each message to that
+/// address keeps its record but loses the address and the text, and those not yet sent are
+/// not sent. The audit log records the erasure without the address.
 #[utoipa::path(post, path = "/api/v1/outbox/erase", tag = "notifications",
     request_body = EraseRequest,
     responses((status = 200, body = Erased), (status = 400, body = crate::Problem)),
@@ -116,6 +119,11 @@ pub(crate) async fn erase(
         .reservations
         .erase_holders(organization, to)
         .await?;
+    let survey_contacts = state
+        .stores()
+        .surveys
+        .erase_reply_to(organization, to)
+        .await?;
     let erased = state
         .stores()
         .outbox
@@ -125,6 +133,7 @@ pub(crate) async fn erase(
         erased,
         contacts,
         bookings,
+        survey_contacts,
     };
     record(&state, &principal, "outbox.erase", "recipient", &done).await?;
     Ok(Json(done))

@@ -23,8 +23,7 @@ use cem_notify::{BookingNotice, BookingPlace, booking_messages};
 use cem_queue::{Command, IssueTicket, TicketSource};
 use cem_reservation::slots::resolve_start;
 use cem_reservation::{
-    Actor, CalendarEntry, Entropy, ReservationError, ServiceError, Slot, agenda_ics, parse_code,
-    to_ics,
+    Actor, CalendarEntry, ReservationError, ServiceError, Slot, agenda_ics, parse_code, to_ics,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -37,19 +36,6 @@ use crate::state::AppState;
 
 /// The most local dates one slots request may span.
 const MAX_SLOT_DAYS: i64 = 31;
-
-/// Booking codes from the operating system's randomness: a code is its booking's secret.
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct SystemEntropy;
-
-impl Entropy for SystemEntropy {
-    fn fill(&self, bytes: &mut [u8]) {
-        // Without randomness no code would be secret: better no booking than a guessable one.
-        if let Err(e) = getrandom::fill(bytes) {
-            panic!("the system gives no randomness for booking codes: {e}");
-        }
-    }
-}
 
 /// A booking as the API shows it. The holder's contact is never shown; staff see the name
 /// they greet the holder by.

@@ -9,11 +9,13 @@ use std::time::Duration;
 use cem_core::chrono::{DateTime, Utc};
 use cem_core::{
     AuditStore, AuthStore, Background, BackgroundTask, BranchConfig, BranchId, Clock, ContactStore,
-    EventBus, OrgStore, OrgStoreExt, OrganizationId, OutboxStore, QueueEventStore,
-    ReservationStore, SubscriptionStore,
+    Entropy, EventBus, OrgStore, OrgStoreExt, OrganizationId, OutboxStore, QueueEventStore,
+    ReservationStore, SubscriptionStore, SurveyStore,
 };
 use cem_queue::{BranchQueue, Command, QueueService, ServiceError, ServiceOptions};
 use cem_reservation::ReservationService;
+use cem_survey::text::LexiconAnalyzer;
+use cem_survey::{CaseRules, SurveyService};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
 use crate::error::ApiError;
@@ -26,6 +28,20 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
+    }
+}
+
+/// The operating system's randomness, for servers: booking codes and survey tokens are their
+/// records' secrets.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemEntropy;
+
+impl Entropy for SystemEntropy {
+    fn fill(&self, bytes: &mut [u8]) {
+        // Without randomness no code would be secret: better no booking than a guessable one.
+        if let Err(e) = getrandom::fill(bytes) {
+            panic!("the system gives no randomness for codes and tokens: {e}");
+        }
     }
 }
 
@@ -66,6 +82,11 @@ pub struct HttpSettings {
     /// The server's public address, for the links in messages to customers (default
     /// `http://127.0.0.1:8080`).
     pub public_url: String,
+    /// When a response opens a case, and how soon it must be resolved.
+    pub case_rules: CaseRules,
+    /// Fewer responses than this and an agent's or a counter's survey figures are hidden
+    /// (default 5).
+    pub min_group: u32,
 }
 
 impl Default for HttpSettings {
@@ -79,6 +100,8 @@ impl Default for HttpSettings {
             cors_origins: Vec::new(),
             resume_limit: 10_000,
             public_url: "http://127.0.0.1:8080".to_owned(),
+            case_rules: CaseRules::default(),
+            min_group: 5,
         }
     }
 }
@@ -103,6 +126,8 @@ pub struct Stores {
     pub subscriptions: Arc<dyn SubscriptionStore>,
     /// Reservation plans and bookings.
     pub reservations: Arc<dyn ReservationStore>,
+    /// Surveys, invitations, responses and cases.
+    pub surveys: Arc<dyn SurveyStore>,
     /// The event bus between instances (or within one).
     pub bus: Arc<dyn EventBus>,
 }
@@ -118,7 +143,8 @@ impl Stores {
             + OutboxStore
             + ContactStore
             + SubscriptionStore
-            + ReservationStore,
+            + ReservationStore
+            + SurveyStore,
     {
         Self {
             events: store.clone(),
@@ -128,7 +154,8 @@ impl Stores {
             outbox: store.clone(),
             contacts: store.clone(),
             subscriptions: store.clone(),
-            reservations: store,
+            reservations: store.clone(),
+            surveys: store,
             bus,
         }
     }
@@ -143,6 +170,7 @@ pub(crate) struct Inner {
     pub(crate) stores: Stores,
     pub(crate) queue: Arc<QueueService>,
     pub(crate) reservations: ReservationService,
+    pub(crate) surveys: SurveyService,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) settings: HttpSettings,
     /// The organization of every known branch.
@@ -189,11 +217,19 @@ impl AppState {
             Arc::clone(&stores.reservations),
             Arc::clone(&stores.org),
             Arc::clone(&clock),
-            Arc::new(crate::reservations::SystemEntropy),
+            Arc::new(SystemEntropy),
+        );
+        let surveys = SurveyService::new(
+            Arc::clone(&stores.surveys),
+            Arc::new(LexiconAnalyzer::default()),
+            Arc::clone(&clock),
+            Arc::new(SystemEntropy),
+            settings.case_rules.clone(),
         );
         let state = Self(Arc::new(Inner {
             queue,
             reservations,
+            surveys,
             clock,
             branches: RwLock::new(HashMap::new()),
             hub,
@@ -289,6 +325,11 @@ impl AppState {
     /// The reservation service.
     pub fn reservations(&self) -> &ReservationService {
         &self.0.reservations
+    }
+
+    /// Surveys over the stores, with the closed loop's rules.
+    pub fn surveys(&self) -> &SurveyService {
+        &self.0.surveys
     }
 
     /// The stores.

@@ -283,6 +283,9 @@ fn concrete(path: &str, branch: BranchId) -> String {
         .replace("{device}", missing)
         .replace("{ticket}", missing)
         .replace("{webhook}", missing)
+        .replace("{survey}", missing)
+        .replace("{case}", missing)
+        .replace("{token}", "no-such-token")
         .replace("{code}", "ZZZZZZZZ")
 }
 
@@ -1901,4 +1904,773 @@ async fn a_booking_nobody_came_for_becomes_a_no_show_after_the_grace_period_over
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["booking"]["state"], "checked_in");
     assert_eq!(answer["ticket"]["state"], "waiting");
+}
+
+// ---- Surveys --------------------------------------------------------------------------------
+
+/// A survey as an administrator writes it: NPS, a reason asked of detractors only, CSAT and a
+/// comment; offered by link.
+fn survey_definition() -> Value {
+    json!({
+        "name": "After visit",
+        "title": { "en": "How was your visit?" },
+        "questions": [
+            {
+                "key": "nps",
+                "prompt": { "en": "How likely are you to recommend us?" },
+                "kind": { "type": "nps" },
+                "required": true,
+            },
+            {
+                "key": "reason",
+                "prompt": { "en": "What went wrong?" },
+                "kind": { "type": "single_choice", "options": [
+                    { "key": "waiting_time", "label": { "en": "The wait" } },
+                    { "key": "staff", "label": { "en": "The staff" } },
+                    { "key": "other", "label": { "en": "Something else" } },
+                ] },
+                "required": true,
+                "show_if": { "question": "nps", "test": "score_at_most", "value": 6 },
+            },
+            {
+                "key": "csat",
+                "prompt": { "en": "How satisfied are you?" },
+                "kind": { "type": "csat" },
+            },
+            {
+                "key": "comment",
+                "prompt": { "en": "Anything else?" },
+                "kind": { "type": "free_text", "max_chars": 500 },
+            },
+        ],
+        "triggers": { "link": true },
+        "active": true,
+    })
+}
+
+/// Creates [`survey_definition`] as the administrator; returns its id.
+async fn create_survey(server: &Server) -> String {
+    let admin = server.token(ApiRole::Admin);
+    let (status, survey) = server
+        .call(
+            Method::POST,
+            "/api/v1/surveys",
+            admin,
+            Some(survey_definition()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{survey}");
+    assert_eq!(survey["version"], 1);
+    survey["id"].as_str().unwrap().to_owned()
+}
+
+/// Opens a walk-up invitation to `survey` at the test branch as the public; returns its token.
+async fn open_link(server: &Server, survey: &str) -> String {
+    let path = format!(
+        "/api/v1/branches/{}/surveys/{survey}/invitations",
+        server.branch()
+    );
+    let (status, doc) = server
+        .call(
+            Method::POST,
+            &path,
+            None,
+            Some(json!({ "source": "link", "language": "en" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{doc}");
+    doc["invitation"]["token"].as_str().unwrap().to_owned()
+}
+
+fn respond_path(token: &str) -> String {
+    format!("/api/v1/surveys/invitations/{token}/response")
+}
+
+/// Every response of an organization, whenever submitted.
+async fn stored_responses(
+    server: &Server,
+    organization: OrganizationId,
+) -> Vec<cem_core::Response> {
+    use cem_core::SurveyStore;
+    use cem_core::chrono::{DateTime, Utc};
+    server
+        .store
+        .responses(&cem_core::ResponseFilter {
+            organization,
+            survey: None,
+            branches: None,
+            from: DateTime::<Utc>::MIN_UTC,
+            to: DateTime::<Utc>::MAX_UTC,
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_survey_response_opens_a_case_resolved_with_a_reply_over_http() {
+    use cem_core::{
+        Channel, Invitation, InvitationId, InvitationSource, OutboxStore, SurveyStore, VisitRef,
+    };
+    let server = Server::start().await;
+    let b = server.branch();
+    let org = server.config.branch.organization;
+    let admin = server.token(ApiRole::Admin);
+    let manager = server.token(ApiRole::BranchManager);
+    let other = Some(server.other_admin.as_str());
+    let phone = "+4930123456";
+
+    // A definition that breaks a rule is refused, naming the field.
+    let mut bad = survey_definition();
+    bad["questions"][0]["prompt"] = json!({});
+    let (status, answer) = server
+        .call(Method::POST, "/api/v1/surveys", admin, Some(bad))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["code"], "invalid_survey");
+    assert!(
+        answer["detail"]
+            .as_str()
+            .unwrap()
+            .contains("questions.nps.prompt"),
+        "{answer}"
+    );
+    let survey = create_survey(&server).await;
+
+    // The public opens the branch's link and reads the invitation.
+    let token = open_link(&server, &survey).await;
+    let (status, doc) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/surveys/invitations/{token}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{doc}");
+    assert_eq!(doc["invitation"]["source"], "link");
+    assert_eq!(doc["invitation"]["branch"], b.to_string());
+    assert_eq!(doc["survey"]["id"], survey);
+    assert_eq!(doc["survey"]["version"], 1);
+    assert_eq!(doc["survey"]["title"]["en"], "How was your visit?");
+    assert_eq!(doc["survey"]["questions"].as_array().unwrap().len(), 4);
+
+    // A detractor answers with a complaint and a number to call back; they learn nothing more
+    // than that the response was taken.
+    let detractor = json!({
+        "version": 1,
+        "language": "en",
+        "answers": [
+            { "question": "nps", "value": 2 },
+            { "question": "reason", "value": ["waiting_time"] },
+            { "question": "csat", "value": 1 },
+            { "question": "comment", "value": "The wait was terrible and the staff were rude." },
+        ],
+        "reply_to": { "phone": phone },
+    });
+    let (status, taken) = server
+        .call(
+            Method::POST,
+            &respond_path(&token),
+            None,
+            Some(detractor.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{taken}");
+    let mut keys: Vec<_> = taken.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    assert_eq!(keys, ["id", "submitted_at"]);
+    let (status, again) = server
+        .call(Method::POST, &respond_path(&token), None, Some(detractor))
+        .await;
+    assert_eq!(
+        (status, again["code"].clone()),
+        (StatusCode::CONFLICT, json!("already_answered"))
+    );
+    let (status, again) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/surveys/invitations/{token}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, again["code"].clone()),
+        (StatusCode::CONFLICT, json!("already_answered"))
+    );
+
+    // Bad answers on a fresh token are refused with the rule's code, and nothing is stored.
+    let fresh = open_link(&server, &survey).await;
+    for (answers, reply_to, code) in [
+        (
+            json!([{ "question": "nps", "value": 11 }]),
+            None,
+            "answer_out_of_range",
+        ),
+        (
+            json!([{ "question": "nps", "value": 3 }]),
+            None,
+            "answer_required",
+        ),
+        (
+            json!([{ "question": "nps", "value": "ten" }]),
+            None,
+            "wrong_answer_type",
+        ),
+        (
+            json!([{ "question": "mood", "value": 3 }]),
+            None,
+            "unknown_question",
+        ),
+        (
+            json!([{ "question": "nps", "value": 10 }]),
+            Some(json!({ "phone": "0301234" })),
+            "invalid_contact",
+        ),
+    ] {
+        let mut body = json!({ "version": 1, "language": "en", "answers": answers });
+        if let Some(r) = reply_to {
+            body["reply_to"] = r;
+        }
+        let (status, answer) = server
+            .call(Method::POST, &respond_path(&fresh), None, Some(body))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        assert_eq!(answer["code"], code, "{answer}");
+    }
+    assert_eq!(stored_responses(&server, org).await.len(), 1);
+    let (status, _) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/surveys/invitations/{fresh}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "the fresh invitation is still open");
+
+    // The manager finds one open case, for a detractor, with a contact they cannot see.
+    let (status, cases) = server
+        .call(Method::GET, "/api/v1/cases", manager, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cases}");
+    assert_eq!(cases.as_array().unwrap().len(), 1, "{cases}");
+    let case = cases[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(cases[0]["status"], "open");
+    assert_eq!(
+        cases[0]["reason"],
+        json!({ "kind": "detractor", "score": 2 })
+    );
+    assert_eq!(cases[0]["has_reply_to"], true);
+    assert!(!cases.to_string().contains("4930123456"), "{cases}");
+    for (query, n) in [
+        ("status=resolved", 0),
+        ("status=open", 1),
+        ("overdue=true", 0),
+    ] {
+        let (_, found) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/cases?{query}"),
+                manager,
+                None,
+            )
+            .await;
+        assert_eq!(found.as_array().unwrap().len(), n, "{query}: {found}");
+    }
+    let case_path = format!("/api/v1/cases/{case}");
+    let (status, detail) = server.call(Method::GET, &case_path, manager, None).await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    assert_eq!(detail["response"]["answers"].as_array().unwrap().len(), 4);
+    assert!(
+        ["negative", "very_negative"].contains(
+            &detail["response"]["analysis"]["sentiment"]
+                .as_str()
+                .unwrap()
+        ),
+        "{detail}"
+    );
+    assert!(!detail.to_string().contains("4930123456"), "{detail}");
+
+    // Another organization finds neither the survey nor the case.
+    for (method, path) in [
+        (Method::GET, format!("/api/v1/surveys/{survey}")),
+        (Method::GET, case_path.clone()),
+        (Method::POST, format!("{case_path}/take")),
+    ] {
+        let (status, answer) = server.call(method, &path, other, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {answer}");
+    }
+
+    // The manager takes it, then resolves it with a reply to the respondent.
+    let (status, taken) = server
+        .call(Method::POST, &format!("{case_path}/take"), manager, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{taken}");
+    assert_eq!(taken["status"], "in_progress");
+    assert_eq!(taken["owner"], UserId::from_u128(2).to_string());
+    let resolve = format!("{case_path}/resolve");
+    let (status, answer) = server
+        .call(
+            Method::POST,
+            &resolve,
+            manager,
+            Some(json!({ "root_cause": " ", "resolution": "x" })),
+        )
+        .await;
+    assert_eq!(
+        (status, answer["code"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("note_required"))
+    );
+    let reply = "We open a second counter at noon from now on.";
+    let notes = json!({
+        "root_cause": "One counter open at noon",
+        "resolution": "A second counter opens at noon",
+        "reply": reply,
+    });
+    let (status, resolved) = server
+        .call(Method::POST, &resolve, manager, Some(notes.clone()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{resolved}");
+    assert_eq!(resolved["status"], "resolved");
+    let (status, answer) = server
+        .call(Method::POST, &resolve, manager, Some(notes))
+        .await;
+    assert_eq!(
+        (status, answer["code"].clone()),
+        (StatusCode::CONFLICT, json!("case_resolved"))
+    );
+    let sent = server.store.sent_to(org, phone, 10).await.unwrap();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].message.kind, "case_resolved");
+    assert_eq!(sent[0].message.channel, Channel::Sms);
+    assert!(sent[0].message.body.contains(reply), "{sent:?}");
+    let (_, audit) = server.call(Method::GET, "/api/v1/audit", admin, None).await;
+    let actions: Vec<_> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions[..3],
+        ["case.resolve", "case.take", "survey.create"],
+        "{audit}"
+    );
+    assert!(!audit.to_string().contains("4930123456"), "{audit}");
+
+    // Results by branch: one detractor of two invitations.
+    let results = |query: &'static str, token: Option<&str>| {
+        let path = format!("/api/v1/surveys/results?{query}");
+        let token = token.map(str::to_owned);
+        let server = &server;
+        async move {
+            server
+                .call(Method::GET, &path, token.as_deref(), None)
+                .await
+        }
+    };
+    let (status, by_branch) = results("by=branch", manager).await;
+    assert_eq!(status, StatusCode::OK, "{by_branch}");
+    assert_eq!(by_branch["invitations"], 2);
+    assert_eq!(by_branch["response_rate"], 50.0);
+    assert_eq!(by_branch["groups"][0]["key"], b.to_string());
+    assert_eq!(by_branch["groups"][0]["figures"]["nps"], -100.0);
+    assert_eq!(by_branch["overall"]["responses"], 1);
+
+    // A response about an agent's service (its invitation made after the service, as the
+    // inviter does): by agent, groups smaller than the minimum hide their figures.
+    let agent = AgentId::from_u128(3);
+    let now = server.clock.now();
+    let after_service = Invitation {
+        id: InvitationId::from_u128(0x5E),
+        token: "after-service-token".into(),
+        organization: org,
+        survey: survey.parse().unwrap(),
+        branch: b,
+        source: InvitationSource::AfterService,
+        visit: VisitRef {
+            agent: Some(agent),
+            ..VisitRef::default()
+        },
+        recipient_key: None,
+        language: Language::en(),
+        created_at: now,
+        expires_at: now + cem_core::chrono::TimeDelta::hours(72),
+        answered_at: None,
+    };
+    server
+        .store
+        .insert_invitation(&after_service, None, &[])
+        .await
+        .unwrap();
+    let (status, answer) = server
+        .call(
+            Method::POST,
+            &respond_path("after-service-token"),
+            None,
+            Some(json!({
+                "version": 1,
+                "language": "en",
+                "answers": [
+                    { "question": "nps", "value": 0 },
+                    { "question": "reason", "value": ["staff"] },
+                ],
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let (status, by_agent) = results("by=agent", admin).await;
+    assert_eq!(status, StatusCode::OK, "{by_agent}");
+    let groups = by_agent["groups"].as_array().unwrap();
+    let theirs = groups
+        .iter()
+        .find(|g| g["key"] == agent.to_string())
+        .unwrap_or_else(|| panic!("no group of the agent: {by_agent}"));
+    assert_eq!(theirs["suppressed"], true);
+    assert_eq!(theirs["figures"], Value::Null);
+    // The walk-up response has no agent; its group is hidden too, or the agent's figures
+    // would be the overall figures minus it.
+    assert!(groups.iter().all(|g| g["figures"].is_null()), "{by_agent}");
+    let (_, by_branch) = results("by=branch", admin).await;
+    assert_eq!(by_branch["groups"][0]["figures"]["responses"], 2);
+    assert_eq!(by_branch["groups"][0]["figures"]["nps"], -100.0);
+
+    // The same as CSV: a header, a row per group, hidden figures empty.
+    let csv = |query: &str| {
+        server
+            .http
+            .get(format!(
+                "{}/api/v1/surveys/results?format=csv&{query}",
+                server.base
+            ))
+            .bearer_auth(admin.unwrap())
+            .send()
+    };
+    let response = csv("by=agent").await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let table = response.text().await.unwrap();
+    let rows: Vec<&str> = table.lines().collect();
+    assert_eq!(
+        rows[0],
+        "key,responses,nps,csat,ces_mean,ces_ease,sentiment,suppressed"
+    );
+    assert_eq!(rows.len(), 3, "{table}");
+    assert!(
+        rows.contains(&format!("{agent},,,,,,,true").as_str()),
+        "{table}"
+    );
+    let table = csv("by=branch").await.unwrap().text().await.unwrap();
+    let rows: Vec<&str> = table.lines().collect();
+    assert_eq!(rows.len(), 2, "{table}");
+    assert!(rows[1].starts_with(&format!("{b},2,-100,0,,,")), "{table}");
+    assert!(rows[1].ends_with(",false"), "{table}");
+
+    // Results are for managers: an agent is refused, a manager kept to their branches.
+    let (status, _) = results("by=branch", server.token(ApiRole::Agent)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let path = format!("/api/v1/surveys/results?branch={}", server.other_branch);
+    let (status, answer) = server.call(Method::GET, &path, manager, None).await;
+    assert_eq!(
+        (status, answer["code"].clone()),
+        (StatusCode::NOT_FOUND, json!("branch_not_found"))
+    );
+    let (status, theirs) = results("by=branch", other).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(theirs["groups"], json!([]));
+
+    // Erasure takes the number from the response and the case.
+    let (status, erased) = server
+        .call(
+            Method::POST,
+            "/api/v1/outbox/erase",
+            admin,
+            Some(json!({ "to": phone })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{erased}");
+    assert_eq!(erased["survey_contacts"], 2, "{erased}");
+    let (_, detail) = server.call(Method::GET, &case_path, manager, None).await;
+    assert_eq!(detail["case"]["has_reply_to"], false);
+    assert!(
+        stored_responses(&server, org)
+            .await
+            .iter()
+            .all(|r| r.reply_to.is_none())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_invitation_takes_one_response_among_concurrent_submissions() {
+    let server = Server::start().await;
+    let org = server.config.branch.organization;
+    let survey = create_survey(&server).await;
+    let token = open_link(&server, &survey).await;
+    let url = format!("{}{}", server.base, respond_path(&token));
+    let tasks: Vec<_> = (0..12)
+        .map(|i| {
+            let (http, url) = (server.http.clone(), url.clone());
+            tokio::spawn(async move {
+                let body = json!({
+                    "version": 1,
+                    "language": "en",
+                    "answers": [{ "question": "nps", "value": 7 + i % 4 }],
+                });
+                let response = http.post(url).json(&body).send().await.unwrap();
+                let status = response.status();
+                let answer: Value = response.json().await.unwrap();
+                (status, answer)
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for task in tasks {
+        let (status, answer) = task.await.unwrap();
+        match status {
+            StatusCode::CREATED => created += 1,
+            StatusCode::CONFLICT => assert_eq!(answer["code"], "already_answered", "{answer}"),
+            other => panic!("{other}: {answer}"),
+        }
+    }
+    assert_eq!(created, 1);
+    assert_eq!(stored_responses(&server, org).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_response_keeps_the_version_it_answered_over_http() {
+    use cem_core::SurveyStore;
+    let server = Server::start().await;
+    let admin = server.token(ApiRole::Admin);
+    let survey = create_survey(&server).await;
+    let path = format!("/api/v1/surveys/{survey}");
+    // Shown version 1.
+    let token = open_link(&server, &survey).await;
+
+    // Version 2 requires a comment.
+    let mut change = survey_definition();
+    change["questions"][3]["required"] = json!(true);
+    change["expected_version"] = json!(1);
+    let (status, changed) = server
+        .call(Method::PUT, &path, admin, Some(change.clone()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["version"], 2);
+    assert_eq!(changed["id"], survey);
+    // A stale change, a question changing kind, another organization: refused.
+    let (status, answer) = server
+        .call(Method::PUT, &path, admin, Some(change.clone()))
+        .await;
+    assert_eq!(
+        (status, answer["code"].clone()),
+        (StatusCode::CONFLICT, json!("stale_version"))
+    );
+    let mut retyped = change.clone();
+    retyped["expected_version"] = json!(2);
+    retyped["questions"][2]["kind"] = json!({ "type": "nps" });
+    retyped["questions"][2]["key"] = json!("comment");
+    retyped["questions"][3]["key"] = json!("csat");
+    let (status, answer) = server.call(Method::PUT, &path, admin, Some(retyped)).await;
+    assert_eq!(
+        (status, answer["code"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("invalid_survey")),
+        "{answer}"
+    );
+    let (status, _) = server
+        .call(Method::PUT, &path, Some(&server.other_admin), Some(change))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, list) = server
+        .call(Method::GET, "/api/v1/surveys", admin, None)
+        .await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["version"], 2);
+    let (_, first) = server
+        .call(Method::GET, &format!("{path}?version=1"), admin, None)
+        .await;
+    assert_eq!(first["version"], 1);
+    assert_eq!(first["questions"][3]["required"], false);
+    let (status, _) = server
+        .call(Method::GET, &format!("{path}?version=3"), admin, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Answers without a comment: still good for version 1, which the response keeps.
+    let answers = json!([{ "question": "nps", "value": 9 }]);
+    let (status, taken) = server
+        .call(
+            Method::POST,
+            &respond_path(&token),
+            None,
+            Some(json!({ "version": 1, "language": "en", "answers": answers })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{taken}");
+    let id: cem_core::ResponseId = taken["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(server.store.response(id).await.unwrap().version, 1);
+    // Not for version 2, which a new respondent is shown; nor for a version that never was.
+    let token = open_link(&server, &survey).await;
+    let (_, doc) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/surveys/invitations/{token}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(doc["survey"]["version"], 2);
+    for (version, code) in [(2, "answer_required"), (7, "unknown_version")] {
+        let (status, answer) = server
+            .call(
+                Method::POST,
+                &respond_path(&token),
+                None,
+                Some(json!({ "version": version, "language": "en", "answers": answers })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        assert_eq!(answer["code"], code);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn walk_up_invitations_come_by_link_qr_code_or_kiosk_while_offered() {
+    let server = Server::start().await;
+    let b = server.branch();
+    let admin = server.token(ApiRole::Admin);
+    let kiosk = server.token(ApiRole::Kiosk);
+    let survey = create_survey(&server).await;
+    let invitations = format!("/api/v1/branches/{b}/surveys/{survey}/invitations");
+    let by_kiosk = json!({ "source": "kiosk" });
+
+    // The QR code holds the branch's walk-up page.
+    let response = server
+        .http
+        .get(format!(
+            "{}/api/v1/branches/{b}/surveys/{survey}/qr.svg",
+            server.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "image/svg+xml");
+    assert!(response.text().await.unwrap().contains("<svg"));
+
+    // Not offered on kiosks until the administrator says so.
+    let (status, answer) = server
+        .call(Method::POST, &invitations, kiosk, Some(by_kiosk.clone()))
+        .await;
+    assert_eq!(
+        (status, answer["code"].clone()),
+        (StatusCode::CONFLICT, json!("survey_not_offered"))
+    );
+    let mut change = survey_definition();
+    change["triggers"]["kiosk"] = json!(true);
+    change["expected_version"] = json!(1);
+    let path = format!("/api/v1/surveys/{survey}");
+    let (status, _) = server.call(Method::PUT, &path, admin, Some(change)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, doc) = server
+        .call(Method::POST, &invitations, kiosk, Some(by_kiosk.clone()))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{doc}");
+    assert_eq!(doc["invitation"]["source"], "kiosk");
+    assert_eq!(doc["invitation"]["language"], "en", "the organization's");
+    assert_eq!(doc["survey"]["version"], 2);
+    // Staff do not open invitations; another organization's branch does not offer ours.
+    let (status, _) = server
+        .call(Method::POST, &invitations, admin, Some(by_kiosk.clone()))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let elsewhere = format!(
+        "/api/v1/branches/{}/surveys/{survey}/invitations",
+        server.other_branch
+    );
+    let (status, answer) = server
+        .call(Method::POST, &elsewhere, None, Some(by_kiosk))
+        .await;
+    assert_eq!(
+        (status, answer["code"].clone()),
+        (StatusCode::NOT_FOUND, json!("survey_not_found"))
+    );
+
+    // A walk-up invitation lasts two hours.
+    let token = open_link(&server, &survey).await;
+    let read = format!("/api/v1/surveys/invitations/{token}");
+    server.clock.advance(cem_core::chrono::TimeDelta::hours(3));
+    let (status, answer) = server.call(Method::GET, &read, None, None).await;
+    assert_eq!(
+        (status, answer["code"].clone()),
+        (StatusCode::GONE, json!("invitation_expired"))
+    );
+    let (status, answer) = server
+        .call(
+            Method::GET,
+            "/api/v1/surveys/invitations/no-such-token",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, answer["code"].clone()),
+        (StatusCode::NOT_FOUND, json!("invitation_not_found"))
+    );
+
+    // An inactive survey takes no response and opens no invitation.
+    let token = open_link(&server, &survey).await;
+    let mut change = survey_definition();
+    change["active"] = json!(false);
+    change["expected_version"] = json!(2);
+    let (status, _) = server.call(Method::PUT, &path, admin, Some(change)).await;
+    assert_eq!(status, StatusCode::OK);
+    let read = format!("/api/v1/surveys/invitations/{token}");
+    let (status, answer) = server.call(Method::GET, &read, None, None).await;
+    assert_eq!(
+        (status, answer["code"].clone()),
+        (StatusCode::CONFLICT, json!("survey_inactive"))
+    );
+    // Regression: answers to the version shown, which was active, were still taken.
+    let (status, answer) = server
+        .call(
+            Method::POST,
+            &respond_path(&token),
+            None,
+            Some(json!({
+                "version": 2,
+                "language": "en",
+                "answers": [{ "question": "nps", "value": 9 }],
+            })),
+        )
+        .await;
+    assert_eq!(
+        (status, answer["code"].clone()),
+        (StatusCode::CONFLICT, json!("survey_inactive"))
+    );
+    let (status, answer) = server
+        .call(
+            Method::POST,
+            &invitations,
+            None,
+            Some(json!({ "source": "link" })),
+        )
+        .await;
+    assert_eq!(
+        (status, answer["code"].clone()),
+        (StatusCode::CONFLICT, json!("survey_not_offered"))
+    );
+    let (status, _) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/branches/{b}/surveys/{survey}/qr.svg"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
 }

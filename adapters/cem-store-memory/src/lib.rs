@@ -5,9 +5,10 @@
 //! [`OrgStore`](cem_core::OrgStore), [`AuthStore`](cem_core::AuthStore),
 //! [`AuditStore`](cem_core::AuditStore), [`OutboxStore`](cem_core::OutboxStore),
 //! [`ContactStore`](cem_core::ContactStore),
-//! [`SubscriptionStore`](cem_core::SubscriptionStore) and
-//! [`ReservationStore`](cem_core::ReservationStore), concurrency included; only its data dies
-//! with the process.
+//! [`SubscriptionStore`](cem_core::SubscriptionStore),
+//! [`ReservationStore`](cem_core::ReservationStore) and
+//! [`SurveyStore`](cem_core::SurveyStore), concurrency included; only its data dies with the
+//! process.
 //!
 //! ```
 //! use cem_core::{BranchId, QueueEventStore};
@@ -29,6 +30,7 @@ mod integration;
 mod org;
 mod outbox;
 mod reservation;
+mod survey;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -59,6 +61,7 @@ struct Inner {
     contacts: contact::ContactTable,
     subscriptions: integration::SubscriptionTable,
     reservations: reservation::ReservationTables,
+    surveys: survey::SurveyTables,
 }
 
 impl MemoryStore {

@@ -19,6 +19,11 @@
 //! - [`PgStore`] also implements [`ReservationStore`](cem_core::ReservationStore) (tables
 //!   `cem_reservation_plans` and `cem_bookings`): a write that takes a seat first takes its
 //!   slot's transaction-scoped advisory lock, so writers of one slot count its seats in turn.
+//! - [`PgStore`] also implements [`SurveyStore`](cem_core::SurveyStore) (tables
+//!   `cem_surveys`, `cem_survey_invitations`, `cem_survey_responses` and `cem_survey_cases`):
+//!   an invitation for a customer first takes their key's transaction-scoped advisory lock, so
+//!   passes inviting one customer check the cooldown in turn, and a response marks its
+//!   invitation answered with a conditional UPDATE whose row count lets one submission win.
 //! - [`PgBus`] implements [`EventBus`](cem_core::EventBus) with LISTEN/NOTIFY: an event
 //!   published on one instance reaches the subscribers of every instance on the same database.
 //! - [`testing`] creates throwaway databases for tests against a real server.
@@ -77,6 +82,7 @@ mod org;
 mod outbox;
 mod reservation;
 mod store;
+mod survey;
 pub mod testing;
 
 pub use bus::{PgBus, PgBusOptions};

@@ -9,7 +9,8 @@ use cem_store_postgres::testing::{TestDatabase, admin_url};
 use cem_store_postgres::{PgStore, PgStoreOptions};
 use cem_store_testkit::{
     AuthHarness, ContactHarness, Harness, OrgAuthStore, OrgHarness, OutboxHarness,
-    ReservationHarness, ReservationOutboxStore, SubscriptionHarness,
+    ReservationHarness, ReservationOutboxStore, SubscriptionHarness, SurveyHarness,
+    SurveyOutboxStore,
 };
 
 /// Opens handles onto fresh databases; drops them all when the test is over.
@@ -167,6 +168,23 @@ impl ReservationHarness for PgHarness {
 }
 
 cem_store_testkit::reservation_store_conformance!(
+    PgHarness::from_env(),
+    ignore_unless(cem_postgres),
+    "CEM_TEST_POSTGRES_URL not set"
+);
+
+#[async_trait]
+impl SurveyHarness for PgHarness {
+    async fn open_surveys(&self, handles: usize) -> Vec<Arc<dyn SurveyOutboxStore>> {
+        self.handles(handles)
+            .await
+            .into_iter()
+            .map(|s| s as Arc<dyn SurveyOutboxStore>)
+            .collect()
+    }
+}
+
+cem_store_testkit::survey_store_conformance!(
     PgHarness::from_env(),
     ignore_unless(cem_postgres),
     "CEM_TEST_POSTGRES_URL not set"

@@ -4,10 +4,11 @@
 //! [`OrgStore`](cem_core::OrgStore), [`AuthStore`](cem_core::AuthStore),
 //! [`AuditStore`](cem_core::AuditStore), [`OutboxStore`](cem_core::OutboxStore),
 //! [`ContactStore`](cem_core::ContactStore),
-//! [`SubscriptionStore`](cem_core::SubscriptionStore) and
-//! [`ReservationStore`](cem_core::ReservationStore) on one
-//! SQLite file in WAL mode, so a single server needs no database service. Several stores
-//! (pools, processes) may open the same file; the concurrency contract holds across them.
+//! [`SubscriptionStore`](cem_core::SubscriptionStore),
+//! [`ReservationStore`](cem_core::ReservationStore) and
+//! [`SurveyStore`](cem_core::SurveyStore) on one SQLite file in WAL mode, so a single server
+//! needs no database service. Several stores (pools, processes) may open the same file; the
+//! concurrency contract holds across them.
 //!
 //! - Each event is a row of `queue_events`; `UNIQUE (branch, version)` is the
 //!   optimistic-concurrency key and `position` (AUTOINCREMENT) the global history.
@@ -52,6 +53,7 @@ mod integration;
 mod org;
 mod outbox;
 mod reservation;
+mod survey;
 
 use std::str::FromStr;
 use std::time::{Duration, Instant};

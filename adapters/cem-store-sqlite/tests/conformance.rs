@@ -8,7 +8,8 @@ use cem_core::{ContactStore, OrgStore, OutboxStore, QueueEventStore, Subscriptio
 use cem_store_sqlite::SqliteStore;
 use cem_store_testkit::{
     AuthHarness, ContactHarness, Harness, OrgAuthStore, OrgHarness, OutboxHarness,
-    ReservationHarness, ReservationOutboxStore, SubscriptionHarness,
+    ReservationHarness, ReservationOutboxStore, SubscriptionHarness, SurveyHarness,
+    SurveyOutboxStore,
 };
 use tempfile::TempDir;
 
@@ -137,3 +138,16 @@ impl ReservationHarness for SqliteHarness {
 }
 
 cem_store_testkit::reservation_store_conformance!(Ok::<_, String>(SqliteHarness::new()));
+
+#[async_trait]
+impl SurveyHarness for SqliteHarness {
+    async fn open_surveys(&self, handles: usize) -> Vec<Arc<dyn SurveyOutboxStore>> {
+        let stores = self.stores("surveys", handles).await;
+        stores
+            .into_iter()
+            .map(|s| Arc::new(s) as Arc<dyn SurveyOutboxStore>)
+            .collect()
+    }
+}
+
+cem_store_testkit::survey_store_conformance!(Ok::<_, String>(SqliteHarness::new()));

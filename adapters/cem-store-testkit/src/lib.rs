@@ -6,11 +6,13 @@
 //! `async fn(&dyn AuthHarness)`, [`OutboxStore`] cases in [`outbox_cases`], each an
 //! `async fn(&dyn OutboxHarness)`, and [`ContactStore`] and [`SubscriptionStore`] cases in
 //! [`contact_cases`] and [`subscription_cases`] (`&dyn ContactHarness`,
-//! `&dyn SubscriptionHarness`), and [`ReservationStore`] cases in [`reservation_cases`]
-//! (`&dyn ReservationHarness`). [`queue_store_conformance!`], [`org_store_conformance!`],
+//! `&dyn SubscriptionHarness`), [`ReservationStore`] cases in [`reservation_cases`]
+//! (`&dyn ReservationHarness`) and [`SurveyStore`] cases in [`survey_cases`]
+//! (`&dyn SurveyHarness`). [`queue_store_conformance!`], [`org_store_conformance!`],
 //! [`auth_store_conformance!`], [`outbox_store_conformance!`], [`contact_store_conformance!`],
-//! [`subscription_store_conformance!`] and [`reservation_store_conformance!`] emit one test per
-//! case, so an adapter's test file is a line per suite:
+//! [`subscription_store_conformance!`], [`reservation_store_conformance!`] and
+//! [`survey_store_conformance!`] emit one test per case, so an adapter's test file is a line
+//! per suite:
 //!
 //! ```ignore
 //! cem_store_testkit::queue_store_conformance!(Ok::<_, String>(MyHarness::new()));
@@ -31,7 +33,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use cem_core::{
     AuditStore, AuthStore, ContactStore, OrgStore, OutboxStore, QueueEventStore, ReservationStore,
-    SubscriptionStore,
+    SubscriptionStore, SurveyStore,
 };
 
 pub mod auth_cases;
@@ -41,6 +43,7 @@ pub mod org_cases;
 pub mod outbox_cases;
 pub mod reservation_cases;
 pub mod subscription_cases;
+pub mod survey_cases;
 
 /// Opens stores for the cases.
 #[async_trait]
@@ -107,6 +110,20 @@ pub trait ReservationHarness: Send + Sync + 'static {
     /// `handles` handles onto one fresh, empty store: separate pools where the backend has
     /// them, as separate server instances would hold.
     async fn open_reservations(&self, handles: usize) -> Vec<Arc<dyn ReservationOutboxStore>>;
+}
+
+/// A store holding both the survey tables and the outbox, as the [`survey_cases`] need: an
+/// invitation's and a case's messages are enqueued in the transaction that writes them.
+pub trait SurveyOutboxStore: SurveyStore + OutboxStore {}
+
+impl<T: SurveyStore + OutboxStore> SurveyOutboxStore for T {}
+
+/// Opens survey stores for the cases.
+#[async_trait]
+pub trait SurveyHarness: Send + Sync + 'static {
+    /// `handles` handles onto one fresh, empty store: separate pools where the backend has
+    /// them, as separate server instances would hold.
+    async fn open_surveys(&self, handles: usize) -> Vec<Arc<dyn SurveyOutboxStore>>;
 }
 
 /// A harness for stores that live in one handle (in memory): every handle is the same store.
@@ -192,6 +209,18 @@ where
 {
     async fn open_reservations(&self, handles: usize) -> Vec<Arc<dyn ReservationOutboxStore>> {
         let store: Arc<dyn ReservationOutboxStore> = Arc::new((self.0)());
+        vec![store; handles.max(1)]
+    }
+}
+
+#[async_trait]
+impl<F, S> SurveyHarness for SharedHarness<F>
+where
+    F: Fn() -> S + Send + Sync + 'static,
+    S: SurveyStore + OutboxStore,
+{
+    async fn open_surveys(&self, handles: usize) -> Vec<Arc<dyn SurveyOutboxStore>> {
+        let store: Arc<dyn SurveyOutboxStore> = Arc::new((self.0)());
         vec![store; handles.max(1)]
     }
 }
@@ -381,6 +410,39 @@ macro_rules! reservation_store_conformance {
             concurrent_inserts_take_exactly_the_free_seats,
             concurrent_updates_of_one_revision_have_one_winner,
             concurrent_offers_of_one_seat_have_one_winner,
+        );
+    };
+}
+
+/// Emits one `#[tokio::test]` per [`SurveyStore`] conformance case for the harness expression
+/// given, of type `Result<impl SurveyHarness, String>`; the same forms as
+/// [`queue_store_conformance!`].
+#[macro_export]
+macro_rules! survey_store_conformance {
+    ($harness:expr) => {
+        $crate::survey_store_conformance!($harness, ignore_unless(all()), "");
+    };
+    ($harness:expr, ignore_unless($cfg:meta), $reason:literal) => {
+        $crate::queue_store_conformance!(@cases $harness, $cfg, $reason, survey_cases;
+            survey_versions_are_stored_one_after_another,
+            a_survey_stays_in_its_organization,
+            surveys_lists_latest_versions_by_name_then_id,
+            invitations_round_trip_by_token,
+            an_existing_invitation_id_or_token_conflicts,
+            a_customer_in_their_cooldown_is_not_invited_again,
+            invitation_messages_are_enqueued_only_with_their_write,
+            concurrent_invitations_of_one_customer_have_one_winner,
+            an_invitation_takes_one_response,
+            concurrent_submits_for_one_invitation_have_one_winner,
+            a_response_and_its_case_are_stored_all_or_nothing,
+            responses_are_filtered_and_ordered_by_submission,
+            invitations_made_counts_a_half_open_window,
+            a_case_update_needs_the_next_revision_and_keeps_its_identity,
+            case_messages_are_enqueued_only_with_their_write,
+            concurrent_case_updates_of_one_revision_have_one_winner,
+            cases_are_filtered_by_branch_status_and_deadline,
+            erasing_a_reply_to_clears_responses_and_cases,
+            instants_are_kept_to_the_microsecond,
         );
     };
 }

@@ -46,7 +46,7 @@ use cem_core::{
     Agent, AgentId, Branch, BranchConfig, BranchId, CallingPolicy, ClassId, Counter, CounterId,
     Language, LocalizedText, NewEvent, OpeningHours, OpeningInterval, OrgStore, OrgStoreExt as _,
     Organization, OrganizationId, PriorityClass, ProfileService, QueueEventStore, QueueSettings,
-    Role, Service, ServiceId, Snapshot, TicketId, User, UserId, WorkProfile,
+    Role, Service, ServiceId, Snapshot, SurveyStore, TicketId, User, UserId, WorkProfile,
 };
 use cem_queue::service::encode;
 use cem_queue::{
@@ -358,6 +358,8 @@ enum Kind {
     Agent,
     User,
     Ticket,
+    /// The survey, and each answer's invitation, response and case (the same number).
+    Survey,
 }
 
 /// A demo id, `cede0000-00KK-00BB-NNNN-NNNNNNNNNNNN`: kind, branch (or 0) and a number, so ids
@@ -418,6 +420,8 @@ pub(crate) struct Summary {
     pub(crate) branches: Vec<BranchSummary>,
     /// Users written (every one with the password [`PASSWORD`]).
     pub(crate) users: usize,
+    /// Survey responses written.
+    pub(crate) responses: usize,
 }
 
 /// What [`load`] wrote for one branch.
@@ -450,7 +454,8 @@ pub(crate) async fn is_empty(org: &dyn OrgStore) -> anyhow::Result<bool> {
 }
 
 /// Loads the demo organization into empty stores: its records into `org`, the queue history
-/// of its branches up to `now` into `events`, then a snapshot of each branch. `hash` turns the
+/// of its branches up to `now` into `events`, then a snapshot of each branch, and its survey
+/// with the answers of a share of the visits into `surveys`. `hash` turns the
 /// password [`PASSWORD`] into the stored hash.
 ///
 /// Running it twice gives the same records and events for the same `now`.
@@ -463,6 +468,7 @@ pub(crate) async fn is_empty(org: &dyn OrgStore) -> anyhow::Result<bool> {
 pub(crate) async fn load(
     org: &dyn OrgStore,
     events: &dyn QueueEventStore,
+    surveys: &dyn SurveyStore,
     hash: &(dyn Fn(&str) -> String + Sync),
     now: DateTime<Utc>,
 ) -> anyhow::Result<Summary> {
@@ -484,6 +490,7 @@ pub(crate) async fn load(
         organization: records.organization.id,
         branches: Vec::with_capacity(BRANCHES.len()),
         users: records.users.len(),
+        responses: 0,
     };
     for (no, spec) in BRANCHES.iter().enumerate() {
         let id = branch_id(no);
@@ -507,6 +514,7 @@ pub(crate) async fn load(
             events: history.queue.version(),
         });
     }
+    summary.responses = surveys::load(surveys, events, summary.organization, now).await?;
     Ok(summary)
 }
 
@@ -1294,6 +1302,8 @@ fn pick<T>(rng: &mut StdRng, items: &[T], weight: impl Fn(&T) -> f64) -> usize {
     items.len() - 1
 }
 
+mod surveys;
+
 #[cfg(test)]
 mod tests {
     use std::collections::{BTreeMap, BTreeSet};
@@ -1326,7 +1336,9 @@ mod tests {
     /// A memory store with the demo loaded at `now`.
     async fn loaded(now: DateTime<Utc>) -> (Arc<MemoryStore>, Summary) {
         let store = Arc::new(MemoryStore::new());
-        let summary = load(&*store, &*store, &test_hash, now).await.unwrap();
+        let summary = load(&*store, &*store, &*store, &test_hash, now)
+            .await
+            .unwrap();
         (store, summary)
     }
 
@@ -1676,7 +1688,7 @@ mod tests {
         let (store, summary) = loaded(now()).await;
         let before = store.read_all_after(0).await.unwrap().len();
         assert_eq!(before as u64, events(&summary));
-        let again = load(&*store, &*store, &test_hash, now()).await;
+        let again = load(&*store, &*store, &*store, &test_hash, now()).await;
         assert!(again.is_err());
         assert_eq!(store.read_all_after(0).await.unwrap().len(), before);
         assert_eq!(store.organizations().await.unwrap().len(), 1);
@@ -1703,6 +1715,6 @@ mod tests {
     fn loading_can_run_on_a_spawned_task() {
         fn is_send<T: Send>(_: &T) {}
         let store = MemoryStore::new();
-        is_send(&load(&store, &store, &test_hash, now()));
+        is_send(&load(&store, &store, &store, &test_hash, now()));
     }
 }

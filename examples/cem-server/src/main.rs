@@ -11,6 +11,7 @@ mod demo;
 mod notify;
 mod reservations;
 mod serve;
+mod surveys;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

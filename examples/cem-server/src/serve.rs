@@ -66,9 +66,15 @@ async fn first_start(config: &Config, stores: &Stores) -> anyhow::Result<()> {
         let started = std::time::Instant::now();
         // Every demo user has the password `demo`: one hash serves them all.
         let hash = cem_http::hash_password("demo").map_err(|e| anyhow::anyhow!("{e}"))?;
-        let summary = demo::load(&*stores.org, &*stores.events, &|_| hash.clone(), Utc::now())
-            .await
-            .context("loading the demo organization")?;
+        let summary = demo::load(
+            &*stores.org,
+            &*stores.events,
+            &*stores.surveys,
+            &|_| hash.clone(),
+            Utc::now(),
+        )
+        .await
+        .context("loading the demo organization")?;
         tracing::info!(
             ?summary,
             secs = started.elapsed().as_secs_f64(),
@@ -134,6 +140,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("loading the branches: {e}"))?;
     let messenger = crate::notify::start_messenger(&state, &config);
     let sweeps = crate::reservations::start_sweeps(&state, config.public_url());
+    let surveys = crate::surveys::start_surveys(&state, config.public_url());
     let app = cem_http::router(state.clone());
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -165,6 +172,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
     }
     messenger.abort();
     sweeps.abort();
+    surveys.abort();
     courier.abort();
     tracing::info!("stopped");
     Ok(())
