@@ -32,6 +32,7 @@ pub(crate) async fn record(
 
 /// Paging of the audit log.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Entries before this sequence number (the last `seq` of the previous page).
     pub before: Option<u64>,

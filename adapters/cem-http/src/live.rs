@@ -260,6 +260,7 @@ impl Hub {
 
 /// What a live client asks for.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LiveQuery {
     /// Resume after this global position (the last SSE `id` seen); `Last-Event-ID` wins.
     pub after: Option<u64>,

@@ -15,6 +15,7 @@ use crate::state::AppState;
 
 /// How many dead messages to list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeadQuery {
     /// Most messages to return (default 100, at most 1,000).
     pub limit: Option<usize>,

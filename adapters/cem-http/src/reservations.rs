@@ -343,6 +343,7 @@ pub(crate) async fn delete_plan(
 
 /// Which local dates to list slots of.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SlotsQuery {
     /// The first local date (`YYYY-MM-DD`).
     #[param(value_type = String)]
@@ -633,6 +634,7 @@ pub(crate) async fn booking_qr(
 
 /// Which local date of the branch.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AgendaQuery {
     /// The local date (`YYYY-MM-DD`); today at the branch when absent.
     #[param(value_type = Option<String>)]

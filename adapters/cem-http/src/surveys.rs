@@ -589,6 +589,35 @@ fn definition<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     }
 }
 
+/// Refuses a survey whose after-service rule names a branch that is not the organization's:
+/// it would never invite anyone there, and naming other organizations' branches says nothing
+/// good about the definition.
+async fn check_branches(
+    state: &AppState,
+    organization: OrganizationId,
+    survey: &Survey,
+) -> Result<(), ApiError> {
+    let Some(rule) = &survey.triggers.after_service else {
+        return Ok(());
+    };
+    if rule.branches.is_empty() {
+        return Ok(());
+    }
+    let ours = state.stores().org.branches(organization).await?;
+    match rule
+        .branches
+        .iter()
+        .find(|b| !ours.iter().any(|o| o.id == **b))
+    {
+        Some(unknown) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_survey",
+            format!("triggers.after_service.branches: no branch {unknown} in the organization"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The latest version of each survey of the organization, by name.
 #[utoipa::path(get, path = "/api/v1/surveys", tag = "surveys",
     responses((status = 200, body = [Object])), security(("bearer" = [])))]
@@ -622,6 +651,7 @@ pub(crate) async fn create(
         principal.org()?,
         state.now(),
     );
+    check_branches(&state, survey.organization, &survey).await?;
     let survey = state
         .surveys()
         .create(survey)
@@ -685,6 +715,7 @@ pub(crate) async fn change(
     let changed = body
         .definition
         .survey(previous.id, organization, state.now());
+    check_branches(&state, organization, &changed).await?;
     let survey = match state.surveys().change(previous.id, expected, changed).await {
         Ok(survey) => survey,
         Err(ServiceError::Store(StoreError::Conflict { what })) if what == STALE => {

@@ -222,6 +222,7 @@ pub(crate) async fn delete(
 
 /// How many deliveries to list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveriesQuery {
     /// Most messages to return (default 50, at most 500).
     pub limit: Option<usize>,

@@ -1038,6 +1038,21 @@ async fn the_openapi_document_lists_every_endpoint() {
         ENDPOINTS.len(),
         "documented operations without a role"
     );
+    // Regression: query structs were documented as required path parameters.
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().unwrap();
+                let in_path = path.contains(&format!("{{{name}}}"));
+                assert_eq!(
+                    parameter["in"] == "path",
+                    in_path,
+                    "{method} {path}: parameter {name} is documented in {}",
+                    parameter["in"]
+                );
+            }
+        }
+    }
 }
 
 /// Reads SSE messages (`id`, `event`, `data`) from a response body.
@@ -2032,6 +2047,21 @@ async fn a_survey_response_opens_a_case_resolved_with_a_reply_over_http() {
             .as_str()
             .unwrap()
             .contains("questions.nps.prompt"),
+        "{answer}"
+    );
+    // So is one inviting after service at another organization's branch.
+    let mut elsewhere = survey_definition();
+    elsewhere["triggers"]["after_service"] = json!({ "branches": [server.other_branch],
+        "sample_rate": 1.0, "valid_hours": 48 });
+    let (status, answer) = server
+        .call(Method::POST, "/api/v1/surveys", admin, Some(elsewhere))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert!(
+        answer["detail"]
+            .as_str()
+            .unwrap()
+            .contains("triggers.after_service.branches"),
         "{answer}"
     );
     let survey = create_survey(&server).await;

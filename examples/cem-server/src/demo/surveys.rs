@@ -24,8 +24,10 @@ use rand::{Rng as _, SeedableRng as _};
 
 use super::{Kind, demo_id};
 
-/// The share of finished visits answered.
-const ANSWERED: f64 = 0.12;
+/// The share of finished visits invited to answer.
+const INVITED: f64 = 0.35;
+/// The share of invitations answered.
+const ANSWERED: f64 = 0.35;
 
 /// Comments by how the visit went, in English and Persian.
 const GOOD: &[(&str, &str)] = &[
@@ -247,7 +249,7 @@ pub(super) async fn load(
     let mut rng = StdRng::seed_from_u64(0x0005_EED5);
     let mut written = 0;
     for (n, (_, v)) in finished.into_iter().enumerate() {
-        if !rng.random_bool(ANSWERED) {
+        if !rng.random_bool(INVITED) {
             continue;
         }
         let (Some(issued), Some(called), Some(done), Some(branch)) =
@@ -255,6 +257,37 @@ pub(super) async fn load(
         else {
             continue;
         };
+        let fa = rng.random_bool(0.4);
+        let language = if fa { Language::fa() } else { Language::en() };
+        let id = demo_id(Kind::Survey, 0, n as u64 + 1);
+        let invitation = cem_core::Invitation {
+            id: InvitationId::from_u128(id),
+            // Answered or expired, so a guessable token opens nothing.
+            token: format!("{id:032x}"),
+            organization,
+            survey: survey.id,
+            branch,
+            source: InvitationSource::AfterService,
+            visit: v.visit.clone(),
+            recipient_key: None,
+            language: language.clone(),
+            created_at: done,
+            expires_at: done + TimeDelta::hours(48),
+            answered_at: None,
+        };
+        let submitted_at = done + TimeDelta::minutes(rng.random_range(5..=180));
+        let answers = rng.random_bool(ANSWERED) && submitted_at < now;
+        if !answers && invitation.expires_at > now {
+            // Still open: a customer could answer it, with a token anyone could guess.
+            continue;
+        }
+        store
+            .insert_invitation(&invitation, None, &[])
+            .await
+            .context("writing a demo invitation")?;
+        if !answers {
+            continue;
+        }
         let waited = (called - issued).num_minutes();
         let (nps, band) = match waited {
             ..=5 => (rng.random_range(8..=10), GOOD),
@@ -267,8 +300,6 @@ pub(super) async fn load(
             7..=8 => rng.random_range(3..=5),
             _ => rng.random_range(1..=3),
         };
-        let fa = rng.random_bool(0.4);
-        let language = if fa { Language::fa() } else { Language::en() };
         let mut answers = vec![
             Answer {
                 question: "nps".into(),
@@ -299,30 +330,6 @@ pub(super) async fn load(
                 value: AnswerValue::Text(if fa { fa_text } else { en }.into()),
             });
         }
-        let submitted_at = done + TimeDelta::minutes(rng.random_range(5..=180));
-        if submitted_at >= now {
-            continue;
-        }
-        let id = demo_id(Kind::Survey, 0, n as u64 + 1);
-        let invitation = cem_core::Invitation {
-            id: InvitationId::from_u128(id),
-            // Answered already, so a guessable token opens nothing.
-            token: format!("{id:032x}"),
-            organization,
-            survey: survey.id,
-            branch,
-            source: InvitationSource::AfterService,
-            visit: v.visit.clone(),
-            recipient_key: None,
-            language: language.clone(),
-            created_at: done,
-            expires_at: done + TimeDelta::hours(48),
-            answered_at: None,
-        };
-        store
-            .insert_invitation(&invitation, None, &[])
-            .await
-            .context("writing a demo invitation")?;
         let text = free_text(&survey, &answers);
         let response = Response {
             id: ResponseId::from_u128(id),
@@ -378,7 +385,8 @@ mod tests {
 
     use super::*;
 
-    /// Answers in every branch, some with analyzed comments, and cases both open and resolved.
+    /// Answers from a share of the invited in every branch, some with analyzed comments, and
+    /// cases both open and resolved.
     #[tokio::test]
     async fn the_demo_survey_has_answers_in_every_branch_and_cases_open_and_resolved() {
         let now: DateTime<Utc> = "2026-11-25T11:00:00Z".parse().unwrap();
@@ -399,6 +407,18 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(responses.len(), summary.responses);
+        let invited = store
+            .invitations_made(&ResponseFilter {
+                organization,
+                survey: Some(survey_id()),
+                branches: None,
+                from: now - TimeDelta::days(30),
+                to: now,
+            })
+            .await
+            .unwrap();
+        let rate = cem_survey::response_rate(responses.len() as u64, invited).unwrap();
+        assert!((20.0..60.0).contains(&rate), "{rate}% of {invited}");
         let surveys = vec![store.survey(survey_id(), Some(1)).await.unwrap()];
         cem_survey::validate(&surveys[0]).unwrap();
         let by_branch = group(&responses, &surveys, GroupBy::Branch, 5);
