@@ -126,6 +126,23 @@ id_type!(
     CaseId
 );
 
+id_type!(
+    /// A screen of a branch.
+    ScreenId
+);
+id_type!(
+    /// A screen layout.
+    LayoutId
+);
+id_type!(
+    /// A media playlist.
+    PlaylistId
+);
+id_type!(
+    /// A piece of news or an announcement.
+    NewsId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

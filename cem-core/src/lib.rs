@@ -7,7 +7,8 @@
 //! ([`QueueEventStore`], [`EventBus`], [`OrgStore`](org_store), [`AuthStore`](auth_store) for
 //! devices and access tokens) and shared [errors](error). [`reservation`] holds the records of
 //! appointments: the [`ReservationPlan`] of a service at a branch and the [`Booking`]; [`survey`] the records of
-//! surveys, invitations, responses and closed-loop cases.
+//! surveys, invitations, responses and closed-loop cases; [`signage`] those of screens, layouts,
+//! playlists, news and branches' public information.
 //!
 //! This crate does no IO: no runtime, no database, no system clock.
 //!
@@ -33,6 +34,8 @@ pub mod org_store;
 pub mod outbox;
 pub mod reservation;
 pub mod reservation_store;
+pub mod signage;
+pub mod signage_store;
 pub mod store;
 pub mod survey;
 pub mod survey_store;
@@ -47,7 +50,8 @@ pub use error::ValidationError;
 pub use event::EventEnvelope;
 pub use ids::{
     AgentId, BookingId, BranchId, CaseId, ClassId, CounterId, CustomerId, DeviceId, InvitationId,
-    MessageId, OrganizationId, ResponseId, ServiceId, SubscriptionId, SurveyId, TicketId, UserId,
+    LayoutId, MessageId, NewsId, OrganizationId, PlaylistId, ResponseId, ScreenId, ServiceId,
+    SubscriptionId, SurveyId, TicketId, UserId,
 };
 pub use integration::{SubscriptionStore, WebhookSubscription};
 pub use notify::{Channel, Notifier, OutboundMessage, SendError};
@@ -62,6 +66,11 @@ pub use reservation::{
     PlanBreak, ReservationPlan,
 };
 pub use reservation_store::{CODE_TAKEN, HolderKey, ReservationStore, SLOT_FULL, STALE};
+pub use signage::{
+    Area, BranchInfo, Content, GeoPoint, Holiday, Layout, News, Playlist, PlaylistItem, Priority,
+    Schedule, Screen, Targets, Zone, ZoneKind,
+};
+pub use signage_store::{DEVICE_TAKEN, LAYOUT_IN_USE, SignageStore};
 pub use store::{
     Capabilities, Delivery, EventBus, NewEvent, QueueEventStore, QueueEventStoreExt, RecordedEvent,
     Snapshot, StoreError, Subscription,
