@@ -21,8 +21,9 @@ pub const DEVICE_TAKEN: &str = "device_taken";
 
 /// Screens, layouts, playlists, news and branch information.
 ///
-/// Every method is atomic. Lists come in a stable order: by name then id (screens, layouts,
-/// playlists), by `publish_from` then id (news).
+/// Every method is atomic. Instants are kept to the microsecond (finer digits are cut). Lists
+/// come in a stable order: by name then id (screens, layouts, playlists), by `publish_from`
+/// then id (news).
 #[async_trait]
 pub trait SignageStore: Send + Sync + fmt::Debug + 'static {
     /// Creates or replaces a layout.

@@ -46,6 +46,17 @@ pub struct InviterPass {
     pub cooling_down: usize,
 }
 
+/// The stores the inviter reads and writes.
+#[derive(Debug, Clone)]
+pub struct InviterStores {
+    /// Customers' contacts for their tickets.
+    pub contacts: Arc<dyn ContactStore>,
+    /// Surveys and invitations.
+    pub surveys: Arc<dyn SurveyStore>,
+    /// The outbox, for the inviter's cursor.
+    pub outbox: Arc<dyn OutboxStore>,
+}
+
 /// Invites customers to surveys after their service; see the [module docs](self).
 #[derive(Debug)]
 pub struct SurveyInviter {
@@ -72,13 +83,10 @@ struct Finished {
 impl SurveyInviter {
     /// An inviter over the given ports; `public_url` starts the survey links
     /// (`<public_url>/survey/<token>`), and a pass reads `page` events at most.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         events: Arc<dyn QueueEventStore>,
         queue: Arc<QueueService>,
-        contacts: Arc<dyn ContactStore>,
-        surveys: Arc<dyn SurveyStore>,
-        outbox: Arc<dyn OutboxStore>,
+        stores: InviterStores,
         clock: Arc<dyn Clock>,
         entropy: Arc<dyn Entropy>,
         public_url: String,
@@ -87,9 +95,9 @@ impl SurveyInviter {
         Self {
             events,
             queue,
-            contacts,
-            surveys,
-            outbox,
+            contacts: stores.contacts,
+            surveys: stores.surveys,
+            outbox: stores.outbox,
             clock,
             entropy,
             public_url,

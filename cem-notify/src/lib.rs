@@ -68,7 +68,7 @@ pub use cases::case_messages;
 pub use catalogue::{check_catalogues, languages};
 pub use courier::{Courier, Pass};
 pub use error::RenderError;
-pub use invites::{INVITE_CURSOR, InviterPass, SurveyInviter};
+pub use invites::{INVITE_CURSOR, InviterPass, InviterStores, SurveyInviter};
 pub use jalali::JalaliDate;
 pub use kind::{Booking, KINDS, MessageKind, placeholders_of};
 pub use messenger::{

@@ -9,7 +9,7 @@ use cem_core::{
     AfterService, Channel, Clock, Contact, ContactStore, Entropy, InvitationSource, Language,
     ManualClock, OutboxStore, SurveyId, SurveyStore, TicketId, Triggers,
 };
-use cem_notify::SurveyInviter;
+use cem_notify::{InviterStores, SurveyInviter};
 use cem_queue::testing::{branch_config, counter_id};
 use cem_queue::{Command, IssueTicket, QueueService, ServiceOptions, TicketSource};
 use cem_store_memory::MemoryStore;
@@ -129,9 +129,11 @@ async fn customers_are_invited_once_per_visit_and_cooldown_and_never_twice() {
         SurveyInviter::new(
             store.clone(),
             queue.clone(),
-            store.clone(),
-            store.clone(),
-            cursor,
+            InviterStores {
+                contacts: store.clone(),
+                surveys: store.clone(),
+                outbox: cursor,
+            },
             clock.clone(),
             Arc::new(Counter::default()),
             "https://queue.example.org".into(),

@@ -150,6 +150,8 @@ const SIGNED_IN: &[ApiRole] = &[Admin, Manager, Agent, Kiosk, Display];
 const ANYONE: &[ApiRole] = &[Admin, Manager, Agent, Kiosk, Display, Public];
 const ISSUERS: &[ApiRole] = &[Admin, Manager, Agent, Kiosk, Public];
 const CHECK_IN: &[ApiRole] = &[Admin, Manager, Agent, Kiosk];
+/// A screen's own reads: its display device, and managers previewing it.
+const SCREEN: &[ApiRole] = &[Admin, Manager, Display];
 
 /// Every endpoint of the API with the roles that may call it: the middleware refuses the rest
 /// (401 for the public, 403 for others), and the tests call each with every role.
@@ -327,6 +329,64 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep("GET", "/api/v1/cases/{case}", MANAGERS),
     ep("POST", "/api/v1/cases/{case}/take", MANAGERS),
     ep("POST", "/api/v1/cases/{case}/resolve", MANAGERS),
+    ep("GET", "/api/v1/layouts", MANAGERS),
+    ep("POST", "/api/v1/layouts", &[Admin]),
+    ep("GET", "/api/v1/layouts/{layout}", MANAGERS),
+    ep("PUT", "/api/v1/layouts/{layout}", &[Admin]),
+    ep("DELETE", "/api/v1/layouts/{layout}", &[Admin]),
+    ep("GET", "/api/v1/playlists", MANAGERS),
+    ep("POST", "/api/v1/playlists", &[Admin]),
+    ep("GET", "/api/v1/playlists/{playlist}", MANAGERS),
+    ep("PUT", "/api/v1/playlists/{playlist}", &[Admin]),
+    ep("DELETE", "/api/v1/playlists/{playlist}", &[Admin]),
+    // Managers write the news of their own branches only; the handlers check the targets.
+    ep("GET", "/api/v1/news", MANAGERS),
+    ep("POST", "/api/v1/news", MANAGERS),
+    ep("GET", "/api/v1/news/{news}", MANAGERS),
+    ep("PUT", "/api/v1/news/{news}", MANAGERS),
+    ep("DELETE", "/api/v1/news/{news}", MANAGERS),
+    ep("GET", "/api/v1/branches/{branch}/screens", MANAGERS),
+    ep("POST", "/api/v1/branches/{branch}/screens", MANAGERS),
+    ep(
+        "GET",
+        "/api/v1/branches/{branch}/screens/{screen}",
+        MANAGERS,
+    ),
+    ep(
+        "PUT",
+        "/api/v1/branches/{branch}/screens/{screen}",
+        MANAGERS,
+    ),
+    ep(
+        "DELETE",
+        "/api/v1/branches/{branch}/screens/{screen}",
+        MANAGERS,
+    ),
+    ep(
+        "GET",
+        "/api/v1/branches/{branch}/screens/{screen}/content",
+        SCREEN,
+    ),
+    ep(
+        "GET",
+        "/api/v1/branches/{branch}/screens/{screen}/manifest",
+        SCREEN,
+    ),
+    ep(
+        "GET",
+        "/api/v1/branches/{branch}/screens/{screen}/events",
+        SCREEN,
+    ),
+    ep("GET", "/api/v1/screens/me", &[Display]),
+    ep("GET", "/api/v1/branches/{branch}/info", ANYONE),
+    ep("PUT", "/api/v1/branches/{branch}/info", MANAGERS),
+    // Public information of an organization's branches: no branch in the path, so the
+    // middleware checks nothing but the role; the handler answers 404 for an unknown one.
+    ep(
+        "GET",
+        "/api/v1/organizations/{organization}/branches/best",
+        ANYONE,
+    ),
 ];
 
 const fn ep(method: &'static str, path: &'static str, roles: &'static [ApiRole]) -> Endpoint {

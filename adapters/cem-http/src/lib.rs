@@ -15,9 +15,10 @@
 //! not go), a role not listed gets 403, and a branch of another organization is 404 whatever
 //! the role, so no one learns of another organization's data. Managers, agents and devices
 //! reach only their own branches. Records outside a branch's path (surveys, cases, webhooks,
-//! messages) are checked by their handlers the same way: another organization's are not
-//! found, and a manager reaches the cases and results of their own branches only. Public
-//! calls are rate limited per client address.
+//! messages, layouts, playlists, news) are checked by their handlers the same way: another
+//! organization's are not found, and a manager reaches the cases, results and news of their
+//! own branches only; a display device reads only the screen it is. Public calls are rate
+//! limited per client address.
 //!
 //! # Errors
 //! Every error is a problem document ([`Problem`], `application/problem+json`) with a stable
@@ -32,6 +33,7 @@ mod org;
 mod outbox;
 mod queue;
 mod reservations;
+mod signage;
 mod state;
 mod surveys;
 mod webhooks;
@@ -67,6 +69,11 @@ pub use queue::{
 pub use reservations::{
     AgendaQuery, BookingView, CheckInView, HolderRequest, NewBooking, RescheduleRequest, SlotsQuery,
 };
+pub use signage::{
+    BestBranch, BestQuery, Board, BranchInfoRequest, BranchInfoView, ClockView, HolidayView,
+    InfoQuery, LayoutRequest, ManifestQuery, NewsRequest, NewsView, PlaylistRequest, ScreenContent,
+    ScreenLiveQuery, ScreenManifest, ScreenRequest, ScreenSummary, ServiceWait, WaitingView,
+};
 pub use state::{AppState, HttpSettings, Stores, SystemClock, SystemEntropy};
 pub use surveys::{
     CaseDetail, CaseResponse, CaseView, CasesQuery, GroupView, InvitationDocument, InvitationView,
@@ -78,7 +85,7 @@ pub use webhooks::{DeliveriesQuery, Delivery, WebhookRequest, WebhookView};
 /// The OpenAPI document of the API.
 #[derive(Debug, OpenApi)]
 #[openapi(
-    info(title = "CEM API", description = "Customer experience management: queue, reservations, surveys, organization, live updates."),
+    info(title = "CEM API", description = "Customer experience management: queue, reservations, surveys, signage, organization, live updates."),
     paths(
         ops::health, ops::ready, ops::metrics_text, openapi,
         auth::login, auth::logout, auth::whoami,
@@ -104,6 +111,20 @@ pub use webhooks::{DeliveriesQuery, Delivery, WebhookRequest, WebhookView};
         surveys::invitation, surveys::respond, surveys::open, surveys::qr,
         surveys::list, surveys::create, surveys::get, surveys::change, surveys::results,
         surveys::cases, surveys::case, surveys::take, surveys::resolve,
+        signage::records::list_layouts, signage::records::create_layout,
+        signage::records::get_layout, signage::records::put_layout,
+        signage::records::delete_layout,
+        signage::records::list_playlists, signage::records::create_playlist,
+        signage::records::get_playlist, signage::records::put_playlist,
+        signage::records::delete_playlist,
+        signage::records::list_news, signage::records::create_news, signage::records::get_news,
+        signage::records::put_news, signage::records::delete_news,
+        signage::screens::list_screens, signage::screens::create_screen,
+        signage::screens::get_screen, signage::screens::put_screen,
+        signage::screens::delete_screen, signage::screens::me,
+        signage::screens::screen_content, signage::screens::screen_manifest,
+        signage::screens::screen_events,
+        signage::info::get_info, signage::info::put_info, signage::info::best,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -111,6 +132,7 @@ pub use webhooks::{DeliveriesQuery, Delivery, WebhookRequest, WebhookView};
         (name = "live", description = "Server-sent events"),
         (name = "reservations", description = "Appointments: plans, slots, bookings by code, agenda, check-in"),
         (name = "surveys", description = "Feedback: survey definitions, invitations and responses, results, closed-loop cases"),
+        (name = "signage", description = "Screens, layouts, playlists and news; what a screen shows and says; public branch information and the best branch to go to"),
         (name = "organization", description = "Configuration and users"),
         (name = "notifications", description = "Messages to customers and integrations: webhooks, delivery logs, dead letters, replay, erasure"),
         (name = "auth", description = "Sign-in and tokens"),
@@ -329,6 +351,67 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/cases/{case}", get(surveys::case))
         .route("/api/v1/cases/{case}/take", post(surveys::take))
         .route("/api/v1/cases/{case}/resolve", post(surveys::resolve))
+        .route(
+            "/api/v1/layouts",
+            get(signage::records::list_layouts).post(signage::records::create_layout),
+        )
+        .route(
+            "/api/v1/layouts/{layout}",
+            get(signage::records::get_layout)
+                .put(signage::records::put_layout)
+                .delete(signage::records::delete_layout),
+        )
+        .route(
+            "/api/v1/playlists",
+            get(signage::records::list_playlists).post(signage::records::create_playlist),
+        )
+        .route(
+            "/api/v1/playlists/{playlist}",
+            get(signage::records::get_playlist)
+                .put(signage::records::put_playlist)
+                .delete(signage::records::delete_playlist),
+        )
+        .route(
+            "/api/v1/news",
+            get(signage::records::list_news).post(signage::records::create_news),
+        )
+        .route(
+            "/api/v1/news/{news}",
+            get(signage::records::get_news)
+                .put(signage::records::put_news)
+                .delete(signage::records::delete_news),
+        )
+        .route(
+            "/api/v1/branches/{branch}/screens",
+            get(signage::screens::list_screens).post(signage::screens::create_screen),
+        )
+        .route(
+            "/api/v1/branches/{branch}/screens/{screen}",
+            get(signage::screens::get_screen)
+                .put(signage::screens::put_screen)
+                .delete(signage::screens::delete_screen),
+        )
+        .route(
+            "/api/v1/branches/{branch}/screens/{screen}/content",
+            get(signage::screens::screen_content),
+        )
+        .route(
+            "/api/v1/branches/{branch}/screens/{screen}/manifest",
+            get(signage::screens::screen_manifest),
+        )
+        .route(
+            "/api/v1/branches/{branch}/screens/{screen}/events",
+            get(signage::screens::screen_events),
+        )
+        .route("/api/v1/screens/me", get(signage::screens::me))
+        .route(
+            "/api/v1/branches/{branch}/info",
+            get(signage::info::get_info).put(signage::info::put_info),
+        )
+        .route(
+            "/api/v1/organizations/{organization}/branches/best",
+            get(signage::info::best),
+        )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,

@@ -6,6 +6,10 @@
 //! stream takes the hub's events for its branch (and ticket or counter, when it asks); the SSE
 //! `id` of each message is the event's global position, so a client that reconnects with
 //! `Last-Event-ID` (or `?after=`) first gets what it missed, read from the store.
+//!
+//! A screen's stream is a branch stream whose calls and recalls also carry their
+//! announcement in the screen's language, scheduled by an [`Announcer`]: see there how the
+//! schedule stays the same on every instance and across reconnections.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -17,14 +21,17 @@ use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use cem_core::chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use cem_core::chrono_tz::Tz;
 use cem_core::{
-    BranchId, CounterId, Delivery, EventBus, QueueEventStore, QueueEventStoreExt, RecordedEvent,
-    TicketId,
+    BranchId, CounterId, Delivery, EventBus, Language, QueueEventStore, QueueEventStoreExt,
+    RecordedEvent, StoreError, TicketId, business_day,
 };
 use cem_queue::service::decode;
 use cem_queue::{QueueEvent, QueueService, display_number};
+use cem_signage::{Announcement, AnnouncementQueue, Scheduled, ScreenCall, announcement};
 use futures::Stream;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 use crate::auth::Principal;
@@ -37,8 +44,14 @@ use crate::state::AppState;
 pub(crate) struct LiveEvent {
     position: u64,
     branch: BranchId,
+    /// The branch stream's version after the event.
+    version: u64,
+    /// When it happened.
+    at: DateTime<Utc>,
     ticket: Option<TicketId>,
     counter: Option<CounterId>,
+    /// A call or recall, as a screen learns of it.
+    call: Option<ScreenCall>,
     /// The message for staff.
     staff: String,
     /// The message for everyone else.
@@ -143,11 +156,26 @@ impl Projector {
                 .get("counter")
                 .and_then(|c| c.as_str())
                 .and_then(|c| c.parse().ok());
+            let call = match &event {
+                QueueEvent::TicketCalled { counter, .. }
+                | QueueEvent::TicketRecalled { counter, .. } => {
+                    config.counter(*counter).map(|c| ScreenCall {
+                        display: display.as_deref().unwrap_or_default().to_owned(),
+                        counter: c.number,
+                        service: None,
+                        called_at: r.at,
+                    })
+                }
+                _ => None,
+            };
             out.push(LiveEvent {
                 position: r.position,
                 branch: r.branch,
+                version: r.version,
+                at: r.at,
                 ticket,
                 counter,
+                call,
                 public: message(public_event(&config, &event, display.as_deref())),
                 staff: message(r.payload),
             });
@@ -283,6 +311,8 @@ struct Client {
     /// A `reset` message is due: the client must reload the status.
     reset: bool,
     stopping: tokio::sync::watch::Receiver<bool>,
+    /// A screen's stream: calls carry their announcement.
+    announcer: Option<Announcer>,
 }
 
 impl Client {
@@ -319,12 +349,16 @@ impl Client {
                 self.reset = false;
                 self.backlog.clear();
                 self.last = self.state.0.hub.position();
+                if let Some(announcer) = &mut self.announcer {
+                    // Calls are skipped: the next one replays the day again.
+                    announcer.forget();
+                }
                 return Some(Event::default().event("reset").data("{}"));
             }
             if let Some(e) = self.backlog.pop_front() {
                 if self.wants(&e) {
                     self.last = e.position;
-                    return Some(self.message(&e));
+                    return Some(self.message(&e).await);
                 }
                 continue;
             }
@@ -336,7 +370,7 @@ impl Client {
                 Ok(e) => {
                     if self.wants(&e) {
                         self.last = e.position;
-                        return Some(self.message(&e));
+                        return Some(self.message(&e).await);
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => self.catch_up().await,
@@ -345,12 +379,190 @@ impl Client {
         }
     }
 
-    fn message(&self, e: &LiveEvent) -> Event {
-        Event::default()
-            .id(e.position.to_string())
-            .event("queue")
-            .data(if self.staff { &e.staff } else { &e.public })
+    async fn message(&mut self, e: &LiveEvent) -> Event {
+        let event = Event::default().id(e.position.to_string()).event("queue");
+        if let Some(announcer) = &mut self.announcer
+            && let Some(spoken) = announcer.schedule(&self.state, e).await
+        {
+            let mut data: serde_json::Value = serde_json::from_str(&e.public).unwrap_or_default();
+            data["announcement"] = serde_json::to_value(&spoken).unwrap_or_default();
+            return event.data(data.to_string());
+        }
+        event.data(if self.staff { &e.staff } else { &e.public })
     }
+}
+
+/// An announcement on a screen's stream: what is shown and said, and when.
+#[derive(Debug, Serialize)]
+struct Spoken {
+    #[serde(flatten)]
+    announcement: Announcement,
+    #[serde(flatten)]
+    at: Scheduled,
+}
+
+/// Schedules the announcements of a screen's stream, one at a time, never overlapping.
+///
+/// The schedule is a function of the branch's events alone: an [`AnnouncementQueue`] that
+/// starts empty at the start of each local business day of the branch and takes every call
+/// and recall of the branch in stream order, at the event's instant, for the
+/// [estimated](cem_signage::speech_secs) length of its speech in the screen's language. A
+/// stream that starts in the middle of a day, resumes, or skipped events (a `reset`) first
+/// replays the day's earlier calls from the store. So every instance, and every reconnection,
+/// gives a call the same `starts_at` and `ends_at` (events' instants never run backwards in a
+/// stream, which makes the day's first event well defined).
+#[derive(Debug)]
+pub(crate) struct Announcer {
+    language: Language,
+    tz: Tz,
+    queue: AnnouncementQueue,
+    /// The business day the queue holds the calls of, once it has caught up.
+    day: Option<NaiveDate>,
+}
+
+/// Events read at a time while replaying a day.
+const REPLAY_PAGE: usize = 1_000;
+
+impl Announcer {
+    /// An announcer for a screen speaking `language` in a branch in the time zone `tz`.
+    pub(crate) fn new(language: Language, tz: Tz) -> Self {
+        Self {
+            language,
+            tz,
+            queue: AnnouncementQueue::new(),
+            day: None,
+        }
+    }
+
+    /// Forgets what the queue holds: the next call replays its day.
+    fn forget(&mut self) {
+        self.day = None;
+    }
+
+    /// The announcement of `e` and when it plays, when `e` is a call.
+    async fn schedule(&mut self, state: &AppState, e: &LiveEvent) -> Option<Spoken> {
+        let call = e.call.as_ref()?;
+        let day = business_day(self.tz, e.at).0;
+        if self.day != Some(day) {
+            self.queue = AnnouncementQueue::new();
+            match self.replay(state, e.branch, day, e.version).await {
+                Ok(()) => self.day = Some(day),
+                // This call is scheduled on what was read; the next one tries the day again.
+                Err(error) => tracing::warn!(
+                    %error,
+                    branch = %e.branch,
+                    "cannot replay the day's calls; this announcement may overlap another"
+                ),
+            }
+        }
+        let spoken = announcement(&call.display, call.counter, &self.language);
+        let at = self.queue.push_estimated(spoken.clone(), e.at);
+        self.queue.prune(e.at);
+        Some(Spoken {
+            announcement: spoken,
+            at,
+        })
+    }
+
+    /// Pushes the calls of `branch` on `day` before version `before` into the queue.
+    async fn replay(
+        &mut self,
+        state: &AppState,
+        branch: BranchId,
+        day: NaiveDate,
+        before: u64,
+    ) -> Result<(), StoreError> {
+        let store = &state.0.stores.events;
+        let start = day_start(self.tz, day);
+        // The day's first version: the first at or after its start, found by halving (instants
+        // never run backwards in a stream).
+        let (mut low, mut high) = (1, before);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            match store.read_stream(branch, middle - 1, 1).await?.first() {
+                Some(r) if r.at < start => low = middle + 1,
+                _ => high = middle,
+            }
+        }
+        let mut projector = Projector::default();
+        let mut after = low - 1;
+        while after + 1 < before {
+            let limit = REPLAY_PAGE.min(usize::try_from(before - 1 - after).unwrap_or(REPLAY_PAGE));
+            let page = store.read_stream(branch, after, limit).await?;
+            let Some(last) = page.last() else { break };
+            after = last.version;
+            for live in projector.project(&state.0.queue, page).await {
+                if let Some(call) = live.call {
+                    let spoken = announcement(&call.display, call.counter, &self.language);
+                    self.queue.push_estimated(spoken, live.at);
+                    self.queue.prune(live.at);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The first instant of the local date `day` in `tz` (midnight, or the first hour that exists
+/// when a daylight-saving change skips midnight).
+fn day_start(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
+    (0..=3)
+        .find_map(|h| {
+            tz.from_local_datetime(&day.and_hms_opt(h, 0, 0)?)
+                .earliest()
+        })
+        .map_or_else(
+            || day.and_time(NaiveTime::MIN).and_utc(),
+            |d| d.with_timezone(&Utc),
+        )
+}
+
+/// Where a client resumes: `Last-Event-ID`, else `?after=`.
+pub(crate) fn resume_from(headers: &HeaderMap, after: Option<u64>) -> Option<u64> {
+    headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .or(after)
+}
+
+/// A branch's live stream for one client, from after position `resume` (from now when
+/// `None`): staff get events whole, others their public projection; with an [`Announcer`],
+/// calls carry their announcement.
+pub(crate) async fn stream(
+    state: AppState,
+    branch: BranchId,
+    query: LiveQuery,
+    resume: Option<u64>,
+    staff: bool,
+    announcer: Option<Announcer>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    // Subscribe before reading the backlog, so nothing falls between the two.
+    let rx = state.0.hub.subscribe();
+    let mut client = Client {
+        rx,
+        backlog: Default::default(),
+        last: 0,
+        branch,
+        staff,
+        query,
+        reset: false,
+        stopping: state.0.stopping.subscribe(),
+        announcer,
+        state,
+    };
+    if let Some(after) = resume {
+        client.last = after;
+        client.catch_up().await;
+    } else {
+        client.last = client.state.0.hub.position();
+    }
+    let stream =
+        futures::stream::unfold(
+            client,
+            |mut c| async move { c.next().await.map(|e| (Ok(e), c)) },
+        );
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
 /// The live event stream of a branch (server-sent events). Each message has the event's global
@@ -367,36 +579,9 @@ pub(crate) async fn events(
     Query(query): Query<LiveQuery>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let resume = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .or(query.after);
-    // Subscribe before reading the backlog, so nothing falls between the two.
-    let rx = state.0.hub.subscribe();
-    let mut client = Client {
-        rx,
-        backlog: Default::default(),
-        last: 0,
-        branch,
-        staff: principal.role.is_staff(),
-        query,
-        reset: false,
-        stopping: state.0.stopping.subscribe(),
-        state,
-    };
-    if let Some(after) = resume {
-        client.last = after;
-        client.catch_up().await;
-    } else {
-        client.last = client.state.0.hub.position();
-    }
-    let stream =
-        futures::stream::unfold(
-            client,
-            |mut c| async move { c.next().await.map(|e| (Ok(e), c)) },
-        );
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    let staff = principal.role.is_staff();
+    let resume = resume_from(&headers, query.after);
+    Ok(stream(state, branch, query, resume, staff, None).await)
 }
 
 #[cfg(test)]
@@ -408,7 +593,7 @@ mod tests {
     use cem_queue::{Command, IssueTicket, QueueService, ServiceOptions, TicketSource};
     use cem_store_memory::MemoryStore;
 
-    use super::Projector;
+    use super::{Projector, day_start};
 
     #[tokio::test]
     async fn projects_display_numbers_whether_or_not_it_saw_the_issue() {
@@ -463,5 +648,27 @@ mod tests {
         let late = Projector::default().project(&queue, called).await;
         assert_eq!(display(&late[0]).as_deref(), Some("A-001"));
         assert!(late[0].counter.is_some() && late[0].ticket == Some(ticket));
+    }
+
+    #[test]
+    fn a_day_starts_at_local_midnight_or_the_first_hour_that_exists() {
+        use cem_core::chrono::{NaiveDate, Utc};
+        let utc = |s: &str| s.parse::<cem_core::chrono::DateTime<Utc>>().unwrap();
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let berlin = cem_core::chrono_tz::Europe::Berlin;
+        assert_eq!(
+            day_start(berlin, date(2026, 12, 2)),
+            utc("2026-12-01T23:00:00Z")
+        );
+        assert_eq!(
+            day_start(berlin, date(2026, 7, 2)),
+            utc("2026-07-01T22:00:00Z")
+        );
+        // Havana springs forward at midnight: 2026-03-08 starts at 01:00 local (UTC−4).
+        let havana = cem_core::chrono_tz::America::Havana;
+        assert_eq!(
+            day_start(havana, date(2026, 3, 8)),
+            utc("2026-03-08T05:00:00Z")
+        );
     }
 }

@@ -10,7 +10,7 @@ use cem_core::chrono::{DateTime, Utc};
 use cem_core::{
     AuditStore, AuthStore, Background, BackgroundTask, BranchConfig, BranchId, Clock, ContactStore,
     Entropy, EventBus, OrgStore, OrgStoreExt, OrganizationId, OutboxStore, QueueEventStore,
-    ReservationStore, SubscriptionStore, SurveyStore,
+    ReservationStore, SignageStore, SubscriptionStore, SurveyStore,
 };
 use cem_queue::{BranchQueue, Command, QueueService, ServiceError, ServiceOptions};
 use cem_reservation::ReservationService;
@@ -128,6 +128,8 @@ pub struct Stores {
     pub reservations: Arc<dyn ReservationStore>,
     /// Surveys, invitations, responses and cases.
     pub surveys: Arc<dyn SurveyStore>,
+    /// Screens, layouts, playlists, news and the public information of branches.
+    pub signage: Arc<dyn SignageStore>,
     /// The event bus between instances (or within one).
     pub bus: Arc<dyn EventBus>,
 }
@@ -144,7 +146,8 @@ impl Stores {
             + ContactStore
             + SubscriptionStore
             + ReservationStore
-            + SurveyStore,
+            + SurveyStore
+            + SignageStore,
     {
         Self {
             events: store.clone(),
@@ -155,7 +158,8 @@ impl Stores {
             contacts: store.clone(),
             subscriptions: store.clone(),
             reservations: store.clone(),
-            surveys: store,
+            surveys: store.clone(),
+            signage: store,
             bus,
         }
     }

@@ -287,6 +287,11 @@ fn concrete(path: &str, branch: BranchId) -> String {
         .replace("{case}", missing)
         .replace("{token}", "no-such-token")
         .replace("{code}", "ZZZZZZZZ")
+        .replace("{layout}", missing)
+        .replace("{playlist}", missing)
+        .replace("{news}", missing)
+        .replace("{screen}", missing)
+        .replace("{organization}", missing)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,9 +6,9 @@
 //! [`AuditStore`](cem_core::AuditStore), [`OutboxStore`](cem_core::OutboxStore),
 //! [`ContactStore`](cem_core::ContactStore),
 //! [`SubscriptionStore`](cem_core::SubscriptionStore),
-//! [`ReservationStore`](cem_core::ReservationStore) and
-//! [`SurveyStore`](cem_core::SurveyStore), concurrency included; only its data dies with the
-//! process.
+//! [`ReservationStore`](cem_core::ReservationStore),
+//! [`SurveyStore`](cem_core::SurveyStore) and [`SignageStore`](cem_core::SignageStore),
+//! concurrency included; only its data dies with the process.
 //!
 //! ```
 //! use cem_core::{BranchId, QueueEventStore};
@@ -30,6 +30,7 @@ mod integration;
 mod org;
 mod outbox;
 mod reservation;
+mod signage;
 mod survey;
 
 use std::collections::HashMap;
@@ -62,6 +63,7 @@ struct Inner {
     subscriptions: integration::SubscriptionTable,
     reservations: reservation::ReservationTables,
     surveys: survey::SurveyTables,
+    signage: signage::SignageTables,
 }
 
 impl MemoryStore {

@@ -24,6 +24,11 @@
 //!   an invitation for a customer first takes their key's transaction-scoped advisory lock, so
 //!   passes inviting one customer check the cooldown in turn, and a response marks its
 //!   invitation answered with a conditional UPDATE whose row count lets one submission win.
+//! - [`PgStore`] also implements [`SignageStore`](cem_core::SignageStore) (tables
+//!   `cem_layouts`, `cem_screens`, `cem_playlists`, `cem_news` and `cem_branch_info`): a
+//!   screen's foreign key to its layout, in its organization, keeps a layout that screens show
+//!   from being deleted, whatever the order of the two clients, and `UNIQUE (device)` binds a
+//!   display device to one screen at most.
 //! - [`PgBus`] implements [`EventBus`](cem_core::EventBus) with LISTEN/NOTIFY: an event
 //!   published on one instance reaches the subscribers of every instance on the same database.
 //! - [`testing`] creates throwaway databases for tests against a real server.
@@ -81,6 +86,7 @@ mod integration;
 mod org;
 mod outbox;
 mod reservation;
+mod signage;
 mod store;
 mod survey;
 pub mod testing;

@@ -4,12 +4,14 @@
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use cem_core::{ContactStore, OrgStore, OutboxStore, QueueEventStore, SubscriptionStore};
+use cem_core::{
+    ContactStore, OrgStore, OutboxStore, QueueEventStore, SignageStore, SubscriptionStore,
+};
 use cem_store_postgres::testing::{TestDatabase, admin_url};
 use cem_store_postgres::{PgStore, PgStoreOptions};
 use cem_store_testkit::{
     AuthHarness, ContactHarness, Harness, OrgAuthStore, OrgHarness, OutboxHarness,
-    ReservationHarness, ReservationOutboxStore, SubscriptionHarness, SurveyHarness,
+    ReservationHarness, ReservationOutboxStore, SignageHarness, SubscriptionHarness, SurveyHarness,
     SurveyOutboxStore,
 };
 
@@ -185,6 +187,23 @@ impl SurveyHarness for PgHarness {
 }
 
 cem_store_testkit::survey_store_conformance!(
+    PgHarness::from_env(),
+    ignore_unless(cem_postgres),
+    "CEM_TEST_POSTGRES_URL not set"
+);
+
+#[async_trait]
+impl SignageHarness for PgHarness {
+    async fn open_signage(&self, handles: usize) -> Vec<Arc<dyn SignageStore>> {
+        self.handles(handles)
+            .await
+            .into_iter()
+            .map(|s| s as Arc<dyn SignageStore>)
+            .collect()
+    }
+}
+
+cem_store_testkit::signage_store_conformance!(
     PgHarness::from_env(),
     ignore_unless(cem_postgres),
     "CEM_TEST_POSTGRES_URL not set"

@@ -5,10 +5,10 @@
 //! [`AuditStore`](cem_core::AuditStore), [`OutboxStore`](cem_core::OutboxStore),
 //! [`ContactStore`](cem_core::ContactStore),
 //! [`SubscriptionStore`](cem_core::SubscriptionStore),
-//! [`ReservationStore`](cem_core::ReservationStore) and
-//! [`SurveyStore`](cem_core::SurveyStore) on one SQLite file in WAL mode, so a single server
-//! needs no database service. Several stores (pools, processes) may open the same file; the
-//! concurrency contract holds across them.
+//! [`ReservationStore`](cem_core::ReservationStore),
+//! [`SurveyStore`](cem_core::SurveyStore) and [`SignageStore`](cem_core::SignageStore) on one
+//! SQLite file in WAL mode, so a single server needs no database service. Several stores
+//! (pools, processes) may open the same file; the concurrency contract holds across them.
 //!
 //! - Each event is a row of `queue_events`; `UNIQUE (branch, version)` is the
 //!   optimistic-concurrency key and `position` (AUTOINCREMENT) the global history.
@@ -53,6 +53,7 @@ mod integration;
 mod org;
 mod outbox;
 mod reservation;
+mod signage;
 mod survey;
 
 use std::str::FromStr;

@@ -4,11 +4,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use cem_core::{ContactStore, OrgStore, OutboxStore, QueueEventStore, SubscriptionStore};
+use cem_core::{
+    ContactStore, OrgStore, OutboxStore, QueueEventStore, SignageStore, SubscriptionStore,
+};
 use cem_store_sqlite::SqliteStore;
 use cem_store_testkit::{
     AuthHarness, ContactHarness, Harness, OrgAuthStore, OrgHarness, OutboxHarness,
-    ReservationHarness, ReservationOutboxStore, SubscriptionHarness, SurveyHarness,
+    ReservationHarness, ReservationOutboxStore, SignageHarness, SubscriptionHarness, SurveyHarness,
     SurveyOutboxStore,
 };
 use tempfile::TempDir;
@@ -151,3 +153,16 @@ impl SurveyHarness for SqliteHarness {
 }
 
 cem_store_testkit::survey_store_conformance!(Ok::<_, String>(SqliteHarness::new()));
+
+#[async_trait]
+impl SignageHarness for SqliteHarness {
+    async fn open_signage(&self, handles: usize) -> Vec<Arc<dyn SignageStore>> {
+        let stores = self.stores("signage", handles).await;
+        stores
+            .into_iter()
+            .map(|s| Arc::new(s) as Arc<dyn SignageStore>)
+            .collect()
+    }
+}
+
+cem_store_testkit::signage_store_conformance!(Ok::<_, String>(SqliteHarness::new()));

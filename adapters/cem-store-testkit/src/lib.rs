@@ -7,12 +7,13 @@
 //! `async fn(&dyn OutboxHarness)`, and [`ContactStore`] and [`SubscriptionStore`] cases in
 //! [`contact_cases`] and [`subscription_cases`] (`&dyn ContactHarness`,
 //! `&dyn SubscriptionHarness`), [`ReservationStore`] cases in [`reservation_cases`]
-//! (`&dyn ReservationHarness`) and [`SurveyStore`] cases in [`survey_cases`]
-//! (`&dyn SurveyHarness`). [`queue_store_conformance!`], [`org_store_conformance!`],
+//! (`&dyn ReservationHarness`), [`SurveyStore`] cases in [`survey_cases`]
+//! (`&dyn SurveyHarness`) and [`SignageStore`] cases in [`signage_cases`]
+//! (`&dyn SignageHarness`). [`queue_store_conformance!`], [`org_store_conformance!`],
 //! [`auth_store_conformance!`], [`outbox_store_conformance!`], [`contact_store_conformance!`],
-//! [`subscription_store_conformance!`], [`reservation_store_conformance!`] and
-//! [`survey_store_conformance!`] emit one test per case, so an adapter's test file is a line
-//! per suite:
+//! [`subscription_store_conformance!`], [`reservation_store_conformance!`],
+//! [`survey_store_conformance!`] and [`signage_store_conformance!`] emit one test per case, so
+//! an adapter's test file is a line per suite:
 //!
 //! ```ignore
 //! cem_store_testkit::queue_store_conformance!(Ok::<_, String>(MyHarness::new()));
@@ -33,7 +34,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use cem_core::{
     AuditStore, AuthStore, ContactStore, OrgStore, OutboxStore, QueueEventStore, ReservationStore,
-    SubscriptionStore, SurveyStore,
+    SignageStore, SubscriptionStore, SurveyStore,
 };
 
 pub mod auth_cases;
@@ -42,6 +43,7 @@ pub mod contact_cases;
 pub mod org_cases;
 pub mod outbox_cases;
 pub mod reservation_cases;
+pub mod signage_cases;
 pub mod subscription_cases;
 pub mod survey_cases;
 
@@ -124,6 +126,14 @@ pub trait SurveyHarness: Send + Sync + 'static {
     /// `handles` handles onto one fresh, empty store: separate pools where the backend has
     /// them, as separate server instances would hold.
     async fn open_surveys(&self, handles: usize) -> Vec<Arc<dyn SurveyOutboxStore>>;
+}
+
+/// Opens signage stores for the cases.
+#[async_trait]
+pub trait SignageHarness: Send + Sync + 'static {
+    /// `handles` handles onto one fresh, empty store: separate pools where the backend has
+    /// them, as separate server instances would hold.
+    async fn open_signage(&self, handles: usize) -> Vec<Arc<dyn SignageStore>>;
 }
 
 /// A harness for stores that live in one handle (in memory): every handle is the same store.
@@ -221,6 +231,18 @@ where
 {
     async fn open_surveys(&self, handles: usize) -> Vec<Arc<dyn SurveyOutboxStore>> {
         let store: Arc<dyn SurveyOutboxStore> = Arc::new((self.0)());
+        vec![store; handles.max(1)]
+    }
+}
+
+#[async_trait]
+impl<F, S> SignageHarness for SharedHarness<F>
+where
+    F: Fn() -> S + Send + Sync + 'static,
+    S: SignageStore,
+{
+    async fn open_signage(&self, handles: usize) -> Vec<Arc<dyn SignageStore>> {
+        let store: Arc<dyn SignageStore> = Arc::new((self.0)());
         vec![store; handles.max(1)]
     }
 }
@@ -443,6 +465,34 @@ macro_rules! survey_store_conformance {
             cases_are_filtered_by_branch_status_and_deadline,
             erasing_a_reply_to_clears_responses_and_cases,
             instants_are_kept_to_the_microsecond,
+        );
+    };
+}
+
+/// Emits one `#[tokio::test]` per [`SignageStore`] conformance case for the harness
+/// expression given, of type `Result<impl SignageHarness, String>`; the same forms as
+/// [`queue_store_conformance!`].
+#[macro_export]
+macro_rules! signage_store_conformance {
+    ($harness:expr) => {
+        $crate::signage_store_conformance!($harness, ignore_unless(all()), "");
+    };
+    ($harness:expr, ignore_unless($cfg:meta), $reason:literal) => {
+        $crate::queue_store_conformance!(@cases $harness, $cfg, $reason, signage_cases;
+            layouts_round_trip_and_putting_replaces,
+            screens_round_trip_by_id_branch_and_device,
+            playlists_round_trip_and_putting_replaces,
+            news_round_trip_and_list_by_publication_then_id,
+            branch_info_round_trips_with_exact_coordinates,
+            lists_come_by_name_then_id,
+            records_stay_in_their_organization,
+            unknown_records_are_not_found,
+            a_device_is_one_screens_at_most,
+            a_screen_needs_a_layout_of_its_organization,
+            a_layout_in_use_is_not_deleted,
+            concurrent_screens_and_deletes_of_one_layout_never_orphan_a_screen,
+            concurrent_puts_of_one_device_have_one_winner,
+            news_instants_are_kept_to_the_microsecond,
         );
     };
 }

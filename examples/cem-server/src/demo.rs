@@ -46,7 +46,8 @@ use cem_core::{
     Agent, AgentId, Branch, BranchConfig, BranchId, CallingPolicy, ClassId, Counter, CounterId,
     Language, LocalizedText, NewEvent, OpeningHours, OpeningInterval, OrgStore, OrgStoreExt as _,
     Organization, OrganizationId, PriorityClass, ProfileService, QueueEventStore, QueueSettings,
-    Role, Service, ServiceId, Snapshot, SurveyStore, TicketId, User, UserId, WorkProfile,
+    Role, Service, ServiceId, SignageStore, Snapshot, SurveyStore, TicketId, User, UserId,
+    WorkProfile,
 };
 use cem_queue::service::encode;
 use cem_queue::{
@@ -360,6 +361,8 @@ enum Kind {
     Ticket,
     /// The survey, and each answer's invitation, response and case (the same number).
     Survey,
+    /// Screens, their layout and playlist, news.
+    Signage,
 }
 
 /// A demo id, `cede0000-00KK-00BB-NNNN-NNNNNNNNNNNN`: kind, branch (or 0) and a number, so ids
@@ -454,8 +457,9 @@ pub(crate) async fn is_empty(org: &dyn OrgStore) -> anyhow::Result<bool> {
 }
 
 /// Loads the demo organization into empty stores: its records into `org`, the queue history
-/// of its branches up to `now` into `events`, then a snapshot of each branch, and its survey
-/// with the answers of a share of the visits into `surveys`. `hash` turns the
+/// of its branches up to `now` into `events`, then a snapshot of each branch, its survey with
+/// the answers of a share of the visits into `surveys`, and its screens, news and branches'
+/// public information into `signage`. `hash` turns the
 /// password [`PASSWORD`] into the stored hash.
 ///
 /// Running it twice gives the same records and events for the same `now`.
@@ -469,6 +473,7 @@ pub(crate) async fn load(
     org: &dyn OrgStore,
     events: &dyn QueueEventStore,
     surveys: &dyn SurveyStore,
+    signage: &dyn SignageStore,
     hash: &(dyn Fn(&str) -> String + Sync),
     now: DateTime<Utc>,
 ) -> anyhow::Result<Summary> {
@@ -515,6 +520,7 @@ pub(crate) async fn load(
         });
     }
     summary.responses = surveys::load(surveys, events, summary.organization, now).await?;
+    signage::load(signage, summary.organization, now).await?;
     Ok(summary)
 }
 
@@ -1302,6 +1308,7 @@ fn pick<T>(rng: &mut StdRng, items: &[T], weight: impl Fn(&T) -> f64) -> usize {
     items.len() - 1
 }
 
+mod signage;
 mod surveys;
 
 #[cfg(test)]
@@ -1336,7 +1343,7 @@ mod tests {
     /// A memory store with the demo loaded at `now`.
     async fn loaded(now: DateTime<Utc>) -> (Arc<MemoryStore>, Summary) {
         let store = Arc::new(MemoryStore::new());
-        let summary = load(&*store, &*store, &*store, &test_hash, now)
+        let summary = load(&*store, &*store, &*store, &*store, &test_hash, now)
             .await
             .unwrap();
         (store, summary)
@@ -1688,7 +1695,7 @@ mod tests {
         let (store, summary) = loaded(now()).await;
         let before = store.read_all_after(0).await.unwrap().len();
         assert_eq!(before as u64, events(&summary));
-        let again = load(&*store, &*store, &*store, &test_hash, now()).await;
+        let again = load(&*store, &*store, &*store, &*store, &test_hash, now()).await;
         assert!(again.is_err());
         assert_eq!(store.read_all_after(0).await.unwrap().len(), before);
         assert_eq!(store.organizations().await.unwrap().len(), 1);
@@ -1715,6 +1722,6 @@ mod tests {
     fn loading_can_run_on_a_spawned_task() {
         fn is_send<T: Send>(_: &T) {}
         let store = MemoryStore::new();
-        is_send(&load(&store, &store, &store, &test_hash, now()));
+        is_send(&load(&store, &store, &store, &store, &test_hash, now()));
     }
 }

@@ -70,6 +70,7 @@ async fn first_start(config: &Config, stores: &Stores) -> anyhow::Result<()> {
             &*stores.org,
             &*stores.events,
             &*stores.surveys,
+            &*stores.signage,
             &|_| hash.clone(),
             Utc::now(),
         )

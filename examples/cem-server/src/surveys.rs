@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use cem_core::chrono::TimeDelta;
 use cem_http::{AppState, SystemClock, SystemEntropy};
-use cem_notify::SurveyInviter;
+use cem_notify::{InviterStores, SurveyInviter};
 use tokio::task::JoinHandle;
 
 /// How often the inviter reads new events.
@@ -25,9 +25,11 @@ pub(crate) fn start_surveys(state: &AppState, public_url: String) -> JoinHandle<
     let inviter = SurveyInviter::new(
         Arc::clone(&stores.events),
         Arc::clone(state.queue()),
-        Arc::clone(&stores.contacts),
-        Arc::clone(&stores.surveys),
-        Arc::clone(&stores.outbox),
+        InviterStores {
+            contacts: Arc::clone(&stores.contacts),
+            surveys: Arc::clone(&stores.surveys),
+            outbox: Arc::clone(&stores.outbox),
+        },
         Arc::new(SystemClock),
         Arc::new(SystemEntropy),
         public_url,

@@ -391,9 +391,16 @@ mod tests {
     async fn the_demo_survey_has_answers_in_every_branch_and_cases_open_and_resolved() {
         let now: DateTime<Utc> = "2026-11-25T11:00:00Z".parse().unwrap();
         let store = Arc::new(MemoryStore::new());
-        let summary = crate::demo::load(&*store, &*store, &*store, &|p| format!("t${p}"), now)
-            .await
-            .unwrap();
+        let summary = crate::demo::load(
+            &*store,
+            &*store,
+            &*store,
+            &*store,
+            &|p| format!("t${p}"),
+            now,
+        )
+        .await
+        .unwrap();
         assert!(summary.responses > 200, "{summary:?}");
         let organization = summary.organization;
         let responses = store
