@@ -24,6 +24,8 @@
 //! - [`satisfaction`]: NPS, CSAT, CES and sentiment from `cem-survey` [`join`]ed to the KPI
 //!   rows, hiding a person's scores below the minimum group size.
 //! - [`csv`]: RFC 4180 export of the rows.
+//! - [`chart`]: SVG charts (with `plotters`) of the wait distribution, arrivals by weekday and
+//!   hour, service level over time, and NPS and CSAT trends, in English or Persian.
 //! - [`testing`]: event scripts written as data.
 //!
 //! ```
@@ -58,6 +60,7 @@
 //! # Ok::<(), cem_report::ReportError>(())
 //! ```
 
+pub mod chart;
 pub mod csv;
 mod error;
 mod facts;
