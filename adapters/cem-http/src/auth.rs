@@ -387,6 +387,12 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "/api/v1/organizations/{organization}/branches/best",
         ANYONE,
     ),
+    // Reports without a branch in the path: the handlers keep managers to their branches.
+    ep("GET", "/api/v1/reports/kpis", MANAGERS),
+    ep("GET", "/api/v1/reports/satisfaction", MANAGERS),
+    ep("GET", "/api/v1/branches/{branch}/forecast", MANAGERS),
+    ep("GET", "/api/v1/branches/{branch}/what-if", MANAGERS),
+    ep("GET", "/api/v1/branches/{branch}/live", STAFF),
 ];
 
 const fn ep(method: &'static str, path: &'static str, roles: &'static [ApiRole]) -> Endpoint {

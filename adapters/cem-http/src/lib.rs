@@ -3,7 +3,10 @@
 //! CEM's HTTP transport on axum: the versioned JSON REST API (`/api/v1`), live branch updates
 //! over server-sent events, users' and devices' bearer tokens with roles, the audit log of
 //! administrative changes, health and readiness, Prometheus metrics, and the OpenAPI 3
-//! document generated from the handlers (`/api/v1/openapi.json`).
+//! document generated from the handlers (`/api/v1/openapi.json`). Reports (KPIs, satisfaction,
+//! staffing forecast, live status) come from `cem-report`; service-level alerts reach staff
+//! on the live stream, checked after every event and by [`AppState::check_alerts`], which a
+//! server calls on a timer.
 //!
 //! The crate only translates: rules of the queue live in `cem-queue`, storage behind the ports
 //! of `cem-core`. [`router`] builds the whole application from an [`AppState`], which a server
@@ -15,9 +18,9 @@
 //! not go), a role not listed gets 403, and a branch of another organization is 404 whatever
 //! the role, so no one learns of another organization's data. Managers, agents and devices
 //! reach only their own branches. Records outside a branch's path (surveys, cases, webhooks,
-//! messages, layouts, playlists, news) are checked by their handlers the same way: another
-//! organization's are not found, and a manager reaches the cases, results and news of their
-//! own branches only; a display device reads only the screen it is. Public calls are rate
+//! messages, layouts, playlists, news, reports) are checked by their handlers the same way:
+//! another organization's are not found, and a manager reaches the cases, results, reports and
+//! news of their own branches only; a display device reads only the screen it is. Public calls are rate
 //! limited per client address.
 //!
 //! # Errors
@@ -32,6 +35,7 @@ mod ops;
 mod org;
 mod outbox;
 mod queue;
+mod reports;
 mod reservations;
 mod signage;
 mod state;
@@ -66,6 +70,12 @@ pub use queue::{
     BranchStatus, CounterActionRequest, CounterState, IssueRequest, RecentCall, ResumeRequest,
     ServiceStatus, TicketView, TransferRequest,
 };
+pub use reports::alerts::LiveView;
+pub use reports::forecast::{
+    ForecastQuery, ForecastView, MAX_ARRIVALS_PER_HOUR, MAX_COUNTERS, TotalHour, WhatIfQuery,
+    WhatIfView,
+};
+pub use reports::{KpiReport, MAX_WINDOW_DAYS, ReportQuery, SatisfactionReport};
 pub use reservations::{
     AgendaQuery, BookingView, CheckInView, HolderRequest, NewBooking, RescheduleRequest, SlotsQuery,
 };
@@ -125,6 +135,8 @@ pub use webhooks::{DeliveriesQuery, Delivery, WebhookRequest, WebhookView};
         signage::screens::screen_content, signage::screens::screen_manifest,
         signage::screens::screen_events,
         signage::info::get_info, signage::info::put_info, signage::info::best,
+        reports::kpi_report, reports::satisfaction_report, reports::forecast::staffing,
+        reports::forecast::what_if, reports::alerts::live,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -133,6 +145,7 @@ pub use webhooks::{DeliveriesQuery, Delivery, WebhookRequest, WebhookView};
         (name = "reservations", description = "Appointments: plans, slots, bookings by code, agenda, check-in"),
         (name = "surveys", description = "Feedback: survey definitions, invitations and responses, results, closed-loop cases"),
         (name = "signage", description = "Screens, layouts, playlists and news; what a screen shows and says; public branch information and the best branch to go to"),
+        (name = "reports", description = "KPIs and satisfaction over time, staffing forecast and what-if, live status with service-level alerts"),
         (name = "organization", description = "Configuration and users"),
         (name = "notifications", description = "Messages to customers and integrations: webhooks, delivery logs, dead letters, replay, erasure"),
         (name = "auth", description = "Sign-in and tokens"),
@@ -412,6 +425,20 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/organizations/{organization}/branches/best",
             get(signage::info::best),
         )
+        .route("/api/v1/reports/kpis", get(reports::kpi_report))
+        .route(
+            "/api/v1/reports/satisfaction",
+            get(reports::satisfaction_report),
+        )
+        .route(
+            "/api/v1/branches/{branch}/forecast",
+            get(reports::forecast::staffing),
+        )
+        .route(
+            "/api/v1/branches/{branch}/what-if",
+            get(reports::forecast::what_if),
+        )
+        .route("/api/v1/branches/{branch}/live", get(reports::alerts::live))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,

@@ -10,6 +10,11 @@
 //! A screen's stream is a branch stream whose calls and recalls also carry their
 //! announcement in the screen's language, scheduled by an [`Announcer`]: see there how the
 //! schedule stays the same on every instance and across reconnections.
+//!
+//! A staff stream (not filtered to one ticket) also carries the branch's service-level
+//! alerts as `alert` messages without an `id` (see [`crate::reports::alerts`]): they are not
+//! events of the store, so a client that reconnects reads the alerts still active from
+//! `GET /api/v1/branches/{branch}/live` instead of having them replayed.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -37,15 +42,16 @@ use tokio::sync::broadcast;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::queue::public_event;
+use crate::reports::alerts::AlertMessage;
 use crate::state::AppState;
 
 /// An event ready to send: both projections, and what clients filter on.
 #[derive(Debug)]
 pub(crate) struct LiveEvent {
     position: u64,
-    branch: BranchId,
+    pub(crate) branch: BranchId,
     /// The branch stream's version after the event.
-    version: u64,
+    pub(crate) version: u64,
     /// When it happened.
     at: DateTime<Utc>,
     ticket: Option<TicketId>,
@@ -276,7 +282,8 @@ impl Hub {
         Self { sender, last }
     }
 
-    fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
+    /// Every event the hub passes on from now.
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
         self.sender.subscribe()
     }
 
@@ -311,6 +318,8 @@ struct Client {
     /// A `reset` message is due: the client must reload the status.
     reset: bool,
     stopping: tokio::sync::watch::Receiver<bool>,
+    /// The server's alerts, for a staff stream.
+    alerts: Option<broadcast::Receiver<Arc<AlertMessage>>>,
     /// A screen's stream: calls carry their announcement.
     announcer: Option<Announcer>,
 }
@@ -362,8 +371,22 @@ impl Client {
                 }
                 continue;
             }
+            // Biased: an alert is sent after the event that raised it reached every receiver,
+            // so a client holding both gets the event first.
             let received = tokio::select! {
+                biased;
                 r = self.rx.recv() => r,
+                a = next_alert(&mut self.alerts) => {
+                    match a {
+                        Ok(a) if a.branch == self.branch => {
+                            return Some(Event::default().event("alert").data(a.data.as_str()));
+                        }
+                        // Alerts missed are not replayed: `GET …/live` lists the active ones.
+                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(broadcast::error::RecvError::Closed) => self.alerts = None,
+                    }
+                    continue;
+                }
                 _ = self.stopping.wait_for(|stop| *stop) => return None,
             };
             match received {
@@ -389,6 +412,16 @@ impl Client {
             return event.data(data.to_string());
         }
         event.data(if self.staff { &e.staff } else { &e.public })
+    }
+}
+
+/// The next alert of the server, or never without a receiver.
+async fn next_alert(
+    alerts: &mut Option<broadcast::Receiver<Arc<AlertMessage>>>,
+) -> Result<Arc<AlertMessage>, broadcast::error::RecvError> {
+    match alerts {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -474,16 +507,7 @@ impl Announcer {
     ) -> Result<(), StoreError> {
         let store = &state.0.stores.events;
         let start = day_start(self.tz, day);
-        // The day's first version: the first at or after its start, found by halving (instants
-        // never run backwards in a stream).
-        let (mut low, mut high) = (1, before);
-        while low < high {
-            let middle = low + (high - low) / 2;
-            match store.read_stream(branch, middle - 1, 1).await?.first() {
-                Some(r) if r.at < start => low = middle + 1,
-                _ => high = middle,
-            }
-        }
+        let low = first_version_at(store.as_ref(), branch, start, before).await?;
         let mut projector = Projector::default();
         let mut after = low - 1;
         while after + 1 < before {
@@ -503,9 +527,32 @@ impl Announcer {
     }
 }
 
+/// The version of the first event of `branch`'s stream at or after `start`, among the
+/// versions below `before` (`before` when none is), found by halving: instants never run
+/// backwards in a stream. Reads one event per halving, about log₂(`before`) reads.
+///
+/// # Errors
+/// The store's.
+pub(crate) async fn first_version_at(
+    store: &dyn QueueEventStore,
+    branch: BranchId,
+    start: DateTime<Utc>,
+    before: u64,
+) -> Result<u64, StoreError> {
+    let (mut low, mut high) = (1, before.max(1));
+    while low < high {
+        let middle = low + (high - low) / 2;
+        match store.read_stream(branch, middle - 1, 1).await?.first() {
+            Some(r) if r.at < start => low = middle + 1,
+            _ => high = middle,
+        }
+    }
+    Ok(low)
+}
+
 /// The first instant of the local date `day` in `tz` (midnight, or the first hour that exists
 /// when a daylight-saving change skips midnight).
-fn day_start(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
+pub(crate) fn day_start(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
     (0..=3)
         .find_map(|h| {
             tz.from_local_datetime(&day.and_hms_opt(h, 0, 0)?)
@@ -539,7 +586,12 @@ pub(crate) async fn stream(
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     // Subscribe before reading the backlog, so nothing falls between the two.
     let rx = state.0.hub.subscribe();
+    // Alerts are for staff, never for screens or the public; a stream of one ticket has no
+    // use for them.
+    let alerts = (staff && announcer.is_none() && query.ticket.is_none())
+        .then(|| state.0.alerts.subscribe());
     let mut client = Client {
+        alerts,
         rx,
         backlog: Default::default(),
         last: 0,
@@ -568,7 +620,11 @@ pub(crate) async fn stream(
 /// The live event stream of a branch (server-sent events). Each message has the event's global
 /// position as its `id`; reconnect with `Last-Event-ID` to miss nothing. Staff get events
 /// whole; devices and the public get display numbers and counter numbers instead of ids. A
-/// `reset` message means too much was missed: reload the status, then go on.
+/// `reset` message means too much was missed: reload the status, then go on. Staff streams
+/// not filtered to one ticket also get `alert` messages, without an `id`, when a service's
+/// wait passes a limit (`"change": "raised"`) and when it is back under it (`"cleared"`),
+/// with `service`, `kind`, `limit_secs`, `longest_wait_secs`, `waiting` and `at`; alerts are
+/// not replayed on reconnection: `GET /api/v1/branches/{branch}/live` lists those active.
 #[utoipa::path(get, path = "/api/v1/branches/{branch}/events", tag = "live",
     params(("branch" = String, Path), LiveQuery),
     responses((status = 200, content_type = "text/event-stream", description = "queue events")))]

@@ -739,6 +739,10 @@ pub(crate) async fn check_in(
     Path((branch, code)): Path<(BranchId, String)>,
 ) -> Result<Json<CheckInView>, ApiError> {
     let b = find(&state, branch, &code).await?;
+    let staff = principal.role.is_staff();
+    if let Some(done) = finish_check_in(&state, &b, staff).await? {
+        return Ok(Json(done));
+    }
     let ticket = TicketId::new(uuid::Uuid::new_v4());
     let issue = |appointment_at| {
         Command::Issue(IssueTicket {
@@ -773,7 +777,6 @@ pub(crate) async fn check_in(
         .check_in(b.id, ticket)
         .await
         .map_err(|e| failed(e, "booking_not_found"))?;
-    let staff = principal.role.is_staff();
     let view_of_ticket = state
         .execute(
             branch,
@@ -788,6 +791,68 @@ pub(crate) async fn check_in(
         })?;
     Ok(Json(CheckInView {
         booking: view(&b, staff),
+        ticket: view_of_ticket,
+    }))
+}
+
+/// Completes a check-in left half done: the booking recorded its ticket, but the queue never
+/// issued it (the server stopped, or the store failed, between the two writes). The holder
+/// checking in again gets that ticket now, as an appointment when the first attempt was
+/// within the arrival window and the queue still takes it so, else as a walk-in. `None` for
+/// any other booking.
+async fn finish_check_in(
+    state: &AppState,
+    b: &Booking,
+    staff: bool,
+) -> Result<Option<CheckInView>, ApiError> {
+    let (BookingState::CheckedIn, Some(ticket), Some(at)) = (b.state, b.ticket, b.checked_in_at)
+    else {
+        return Ok(None);
+    };
+    let issued = state
+        .queue()
+        .read(b.branch, move |q| q.ticket(ticket).is_some())
+        .await?;
+    if issued {
+        return Ok(None);
+    }
+    let config = branch_config(state, b.branch)?;
+    let first = Booking {
+        state: BookingState::Confirmed,
+        ..b.clone()
+    };
+    let appointment_at = cem_reservation::check_in(
+        &first,
+        config.branch.time_zone,
+        &config.branch.queue,
+        ticket,
+        at,
+    )
+    .ok()
+    .and_then(|(_, how)| how.appointment_at());
+    let issue = |appointment_at| {
+        Command::Issue(IssueTicket {
+            ticket,
+            service: b.service,
+            class: None,
+            source: TicketSource::Reservation,
+            customer: b.customer,
+            appointment_at,
+        })
+    };
+    let now = state.now();
+    let takes_appointment = state
+        .queue()
+        .read(b.branch, |q| q.decide(&issue(appointment_at), now).is_ok())
+        .await?;
+    let command = issue(appointment_at.filter(|_| takes_appointment));
+    let view_of_ticket = state
+        .execute(b.branch, &command, ticket_of(state, ticket, staff))
+        .await
+        .and_then(|t| t)?;
+    tracing::warn!(booking = %b.id, %ticket, "a half-done check-in was completed");
+    Ok(Some(CheckInView {
+        booking: view(b, staff),
         ticket: view_of_ticket,
     }))
 }

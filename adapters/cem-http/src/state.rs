@@ -87,6 +87,12 @@ pub struct HttpSettings {
     /// Fewer responses than this and an agent's or a counter's survey figures are hidden
     /// (default 5).
     pub min_group: u32,
+    /// A limit on the longest wait of every service, seconds, past which staff are alerted,
+    /// besides each service's own target wait (default none).
+    pub alert_wait_secs: Option<u32>,
+    /// Whether tickets waiting with no open counter for their service alert staff (default
+    /// no: before the first counter opens in the morning every service would).
+    pub alert_unstaffed: bool,
 }
 
 impl Default for HttpSettings {
@@ -102,6 +108,8 @@ impl Default for HttpSettings {
             public_url: "http://127.0.0.1:8080".to_owned(),
             case_rules: CaseRules::default(),
             min_group: 5,
+            alert_wait_secs: None,
+            alert_unstaffed: false,
         }
     }
 }
@@ -180,6 +188,8 @@ pub(crate) struct Inner {
     /// The organization of every known branch.
     pub(crate) branches: RwLock<HashMap<BranchId, OrganizationId>>,
     pub(crate) hub: Hub,
+    /// Service-level alerts of the branches, for staff streams.
+    pub(crate) alerts: crate::reports::alerts::Alerts,
     pub(crate) public_limiter: DefaultKeyedRateLimiter<IpAddr>,
     pub(crate) login_limiter: DefaultKeyedRateLimiter<IpAddr>,
     /// Principals of recently used tokens.
@@ -242,6 +252,7 @@ impl AppState {
             principals: Default::default(),
             metrics: crate::ops::recorder(),
             stopping: tokio::sync::watch::Sender::new(false),
+            alerts: crate::reports::alerts::Alerts::new(&settings),
             settings,
             stores,
         }));
@@ -254,6 +265,7 @@ impl AppState {
             }
         }
         state.follow_changes(seen);
+        state.watch_alerts();
         Ok(state)
     }
 

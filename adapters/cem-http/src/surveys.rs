@@ -163,9 +163,10 @@ async fn our_case(state: &AppState, principal: &Principal, raw: &str) -> Result<
     Ok(case)
 }
 
-/// The branches a manager's query covers: the one asked (which must be theirs), else all of
-/// theirs; `None` for an administrator who asked for none (every branch).
-async fn branches_of(
+/// The branches a manager's query covers: the one asked (which must be the caller's: another
+/// organization's is not found, another manager's forbidden), else all of theirs; `None` for
+/// an administrator who asked for none (every branch).
+pub(crate) async fn branches_of(
     state: &AppState,
     principal: &Principal,
     branch: Option<BranchId>,

@@ -2709,3 +2709,73 @@ async fn walk_up_invitations_come_by_link_qr_code_or_kiosk_while_offered() {
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
 }
+
+/// Regression: a check-in whose booking recorded its ticket while the queue never issued it
+/// (the server stopped between the two writes) left the holder with no ticket and every later
+/// check-in refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_in_left_half_done_is_completed_when_the_holder_checks_in_again() {
+    use cem_core::{BookingState, ReservationStore, TicketId};
+    let server = Server::start().await;
+    let b = server.branch();
+    let service = service_id(0);
+    let (status, answer) = server
+        .call(
+            Method::PUT,
+            &format!("/api/v1/branches/{b}/services/{service}/plan"),
+            server.token(ApiRole::Admin),
+            Some(plan_around_the_clock()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let start = open_slots(&server, cem_core::chrono::TimeDelta::seconds(60)).await[0].clone();
+    let (status, booked) = server
+        .call(
+            Method::POST,
+            &format!("/api/v1/branches/{b}/bookings"),
+            None,
+            Some(
+                json!({ "service": service, "start": start, "holder": { "phone": "+4930444444" } }),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{booked}");
+    let code = booked["code"].as_str().unwrap();
+
+    // The first check-in stopped after the booking recorded its ticket.
+    let stored = server
+        .store
+        .booking_by_code(
+            server.config.branch.organization,
+            &cem_reservation::parse_code(code).unwrap(),
+        )
+        .await
+        .unwrap();
+    let lost = TicketId::from_u128(0x10_57);
+    let now = server.clock.now();
+    let half_done = cem_core::Booking {
+        state: BookingState::CheckedIn,
+        ticket: Some(lost),
+        checked_in_at: Some(now),
+        changed_at: now,
+        revision: stored.revision + 1,
+        ..stored
+    };
+    server
+        .store
+        .update_booking(&half_done, 1, &[])
+        .await
+        .unwrap();
+
+    // Checking in again issues that very ticket, as the appointment it was.
+    let check_in = format!("/api/v1/branches/{b}/bookings/{code}/check-in");
+    let staff = server.token(ApiRole::Agent);
+    let (status, answer) = server.call(Method::POST, &check_in, staff, None).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["ticket"]["id"], lost.to_string(), "{answer}");
+    assert_eq!(answer["ticket"]["source"], "reservation");
+    assert_eq!(answer["ticket"]["state"], "waiting");
+    // Now it is whole: a third check-in is refused and issues nothing more.
+    let (status, _) = server.call(Method::POST, &check_in, staff, None).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}

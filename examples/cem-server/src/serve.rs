@@ -142,6 +142,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
     let messenger = crate::notify::start_messenger(&state, &config);
     let sweeps = crate::reservations::start_sweeps(&state, config.public_url());
     let surveys = crate::surveys::start_surveys(&state, config.public_url());
+    let alerts = start_alerts(&state);
     let app = cem_http::router(state.clone());
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -174,9 +175,24 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
     messenger.abort();
     sweeps.abort();
     surveys.abort();
+    alerts.abort();
     courier.abort();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Looks at every branch's waits every 15 seconds, so a wait that passes its limit between two
+/// events raises its alert on the staff streams (events trigger the same check themselves).
+fn start_alerts(state: &AppState) -> tokio::task::JoinHandle<()> {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(15));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            state.check_alerts().await;
+        }
+    })
 }
 
 async fn shutdown_signal() {
