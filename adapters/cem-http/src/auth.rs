@@ -390,6 +390,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
     // Reports without a branch in the path: the handlers keep managers to their branches.
     ep("GET", "/api/v1/reports/kpis", MANAGERS),
     ep("GET", "/api/v1/reports/satisfaction", MANAGERS),
+    ep("GET", "/api/v1/reports/charts/waits.svg", MANAGERS),
+    ep("GET", "/api/v1/reports/charts/arrivals.svg", MANAGERS),
+    ep("GET", "/api/v1/reports/charts/service-level.svg", MANAGERS),
+    ep("GET", "/api/v1/reports/charts/satisfaction.svg", MANAGERS),
     ep("GET", "/api/v1/branches/{branch}/forecast", MANAGERS),
     ep("GET", "/api/v1/branches/{branch}/what-if", MANAGERS),
     ep("GET", "/api/v1/branches/{branch}/live", STAFF),

@@ -71,6 +71,7 @@ pub use queue::{
     ServiceStatus, TicketView, TransferRequest,
 };
 pub use reports::alerts::LiveView;
+pub use reports::charts::ChartQuery;
 pub use reports::forecast::{
     ForecastQuery, ForecastView, MAX_ARRIVALS_PER_HOUR, MAX_COUNTERS, TotalHour, WhatIfQuery,
     WhatIfView,
@@ -137,6 +138,8 @@ pub use webhooks::{DeliveriesQuery, Delivery, WebhookRequest, WebhookView};
         signage::info::get_info, signage::info::put_info, signage::info::best,
         reports::kpi_report, reports::satisfaction_report, reports::forecast::staffing,
         reports::forecast::what_if, reports::alerts::live,
+        reports::charts::waits, reports::charts::arrivals, reports::charts::service_level,
+        reports::charts::satisfaction,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -429,6 +432,22 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/reports/satisfaction",
             get(reports::satisfaction_report),
+        )
+        .route(
+            "/api/v1/reports/charts/waits.svg",
+            get(reports::charts::waits),
+        )
+        .route(
+            "/api/v1/reports/charts/arrivals.svg",
+            get(reports::charts::arrivals),
+        )
+        .route(
+            "/api/v1/reports/charts/service-level.svg",
+            get(reports::charts::service_level),
+        )
+        .route(
+            "/api/v1/reports/charts/satisfaction.svg",
+            get(reports::charts::satisfaction),
         )
         .route(
             "/api/v1/branches/{branch}/forecast",

@@ -25,6 +25,7 @@
 //! branch's local hours. The zone used is in the answer.
 
 pub(crate) mod alerts;
+pub(crate) mod charts;
 pub(crate) mod forecast;
 
 use std::collections::BTreeSet;
@@ -92,7 +93,7 @@ pub(crate) fn readable<T>(input: Result<T, QueryRejection>) -> Result<T, ApiErro
 }
 
 /// Whether the answer is CSV (`format=csv`) or JSON (none, or `format=json`).
-fn wants_csv(format: Option<&str>) -> Result<bool, ApiError> {
+pub(crate) fn wants_csv(format: Option<&str>) -> Result<bool, ApiError> {
     match format {
         None | Some("json") => Ok(false),
         Some("csv") => Ok(true),
@@ -102,7 +103,8 @@ fn wants_csv(format: Option<&str>) -> Result<bool, ApiError> {
     }
 }
 
-fn csv_response(filename: &'static str, body: String) -> Response {
+/// A CSV body with its content type, offered for download as `filename`.
+pub(crate) fn csv_response(filename: &'static str, body: String) -> Response {
     (
         [
             (CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -145,7 +147,7 @@ pub(crate) fn window(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Window, A
 /// The configurations of the branches a query covers: the one asked (which must be the
 /// caller's: another organization's is not found, another manager's forbidden), else every
 /// branch of the caller's (an administrator's organization, a manager's own).
-async fn branches_of(
+pub(crate) async fn branches_of(
     state: &AppState,
     principal: &Principal,
     branch: Option<BranchId>,
@@ -205,7 +207,7 @@ pub(crate) async fn read_history(
 }
 
 /// The zone the branches share, else UTC.
-fn shared_zone(configs: &[BranchConfig]) -> Tz {
+pub(crate) fn shared_zone(configs: &[BranchConfig]) -> Tz {
     let zones: BTreeSet<String> = configs
         .iter()
         .map(|c| c.branch.time_zone.name().to_owned())
@@ -276,6 +278,26 @@ async fn kpis(state: &AppState, asked: &Asked) -> Result<(Vec<Row>, u64), ApiErr
         tracing::warn!(undecodable, "events that are not queue events were skipped");
     }
     Ok((fold.report(), fold.ignored() + undecodable))
+}
+
+/// The responses a filter keeps, and the survey versions they answered.
+pub(crate) async fn responses_of(
+    state: &AppState,
+    filter: &ResponseFilter,
+) -> Result<(Vec<cem_core::Response>, Vec<Survey>), ApiError> {
+    let store = &state.stores().surveys;
+    let responses = store.responses(filter).await?;
+    let versions: BTreeSet<_> = responses.iter().map(|r| (r.survey, r.version)).collect();
+    let mut surveys: Vec<Survey> = Vec::with_capacity(versions.len());
+    for (id, version) in versions {
+        match store.survey(id, Some(version)).await {
+            Ok(s) => surveys.push(s),
+            // A response of a version no longer stored counts without its questions' kinds.
+            Err(cem_core::StoreError::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok((responses, surveys))
 }
 
 // ---- Endpoints ------------------------------------------------------------------------------
@@ -413,18 +435,7 @@ pub(crate) async fn satisfaction_report(
         from: asked.window.from,
         to: asked.window.to,
     };
-    let store = &state.stores().surveys;
-    let responses = store.responses(&filter).await?;
-    let versions: BTreeSet<_> = responses.iter().map(|r| (r.survey, r.version)).collect();
-    let mut surveys: Vec<Survey> = Vec::with_capacity(versions.len());
-    for (id, version) in versions {
-        match store.survey(id, Some(version)).await {
-            Ok(s) => surveys.push(s),
-            // A response of a version no longer stored counts without its questions' kinds.
-            Err(cem_core::StoreError::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let (responses, surveys) = responses_of(&state, &filter).await?;
     let min_group = state.0.settings.min_group;
     let rows = cem_report::join(asked.by, &rows, &responses, &surveys, min_group);
     if asked.csv {

@@ -1146,3 +1146,78 @@ async fn the_openapi_document_lists_the_reports() {
         .collect();
     assert_eq!(required, ["service", "arrivals_per_hour", "counters"]);
 }
+
+/// The charts of a scripted day are SVG with their titles in the language asked, the wait
+/// distribution has a bar per five minutes up to an hour and one beyond, only managers see
+/// them, and the forecast comes as CSV too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn charts_are_svg_in_the_language_asked_and_the_forecast_comes_as_csv() {
+    let server = Server::start(utc(T0)).await;
+    let b = server.branch();
+    let t0 = scripted_day(&server).await;
+    let day = window(t0, -3600, 7200);
+    let get = |path: String, token: String| {
+        let (http, base) = (server.http.clone(), server.base.clone());
+        async move {
+            let answer = http
+                .get(format!("{base}{path}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            let status = answer.status();
+            let kind = answer
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            (status, kind, answer.text().await.unwrap())
+        }
+    };
+    for (chart, en, fa) in [
+        ("waits", "Waiting time", "زمان انتظار"),
+        ("arrivals", "Arrivals per hour", "ورود مشتریان در هر ساعت"),
+        ("service-level", "Service level", "سطح خدمت"),
+        ("satisfaction", "Satisfaction", "رضایت مشتریان"),
+    ] {
+        for (language, title) in [("en", en), ("fa", fa)] {
+            let path =
+                format!("/api/v1/reports/charts/{chart}.svg?{day}&branch={b}&language={language}");
+            let (status, kind, svg) = get(path, server.manager.clone()).await;
+            assert_eq!(status, StatusCode::OK, "{chart} {language}: {svg}");
+            assert!(kind.starts_with("image/svg+xml"), "{kind}");
+            assert!(svg.starts_with("<svg"), "{chart}");
+            assert!(
+                svg.contains(&format!("<title>{title}</title>")),
+                "{chart}: {svg}"
+            );
+        }
+    }
+    let (_, _, waits) = get(
+        format!("/api/v1/reports/charts/waits.svg?{day}&branch={b}&language=fa"),
+        server.manager.clone(),
+    )
+    .await;
+    assert!(waits.contains("۶۰+"), "the last bar is an hour and more");
+    let (status, _, _) = get(
+        format!("/api/v1/reports/charts/waits.svg?{day}&branch={b}"),
+        server.agent.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (status, kind, csv) = get(
+        format!("/api/v1/branches/{b}/forecast?format=csv"),
+        server.manager.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{csv}");
+    assert!(kind.starts_with("text/csv"), "{kind}");
+    assert!(
+        csv.starts_with(
+            "service,weekday,hour,arrivals,mean_service_secs,target_wait_secs,load_erlangs,counters,service_level"
+        ),
+        "{csv}"
+    );
+    assert!(csv.lines().count() > 1, "{csv}");
+}

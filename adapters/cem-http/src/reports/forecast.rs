@@ -12,6 +12,7 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use cem_core::chrono::{Duration, NaiveDate};
 use cem_core::chrono_tz::Tz;
 use cem_core::{BranchConfig, BranchId, ServiceId};
@@ -20,7 +21,10 @@ use cem_report::{CubeSpec, HourCube};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{MAX_WINDOW_DAYS, config_of, out_of_range, read_history, readable, report_error};
+use super::{
+    MAX_WINDOW_DAYS, config_of, csv_response, out_of_range, read_history, readable, report_error,
+    wants_csv,
+};
 use crate::error::ApiError;
 use crate::live::day_start;
 use crate::state::AppState;
@@ -99,6 +103,8 @@ pub struct ForecastQuery {
     /// The share of customers to call within their service's target wait, in (0, 1);
     /// default 0.8.
     pub level: Option<f64>,
+    /// `json` (default) or `csv`: a header, then one record per service, weekday and hour.
+    pub format: Option<String>,
 }
 
 /// The counters an hour of the week needs, over every service.
@@ -142,7 +148,8 @@ pub struct ForecastView {
 /// history window (by Erlang C).
 #[utoipa::path(get, path = "/api/v1/branches/{branch}/forecast", tag = "reports",
     params(("branch" = String, Path), ForecastQuery),
-    responses((status = 200, body = ForecastView), (status = 400, body = crate::Problem),
+    responses((status = 200, content((ForecastView = "application/json"), (String = "text/csv"))),
+        (status = 400, body = crate::Problem),
         (status = 403, body = crate::Problem), (status = 404, body = crate::Problem),
         (status = 422, body = crate::Problem, description = "`out_of_range`: a level outside (0, 1), a window too long")),
     security(("bearer" = [])))]
@@ -150,8 +157,9 @@ pub(crate) async fn staffing(
     State(state): State<AppState>,
     Path(branch): Path<BranchId>,
     query: Result<Query<ForecastQuery>, QueryRejection>,
-) -> Result<Json<ForecastView>, ApiError> {
+) -> Result<Response, ApiError> {
     let Query(query) = readable(query)?;
+    let csv = wants_csv(query.format.as_deref())?;
     let config = config_of(&state, branch).await?;
     let tz = config.branch.time_zone;
     let (from, to) = dates(&state, tz, query.from, query.to)?;
@@ -163,6 +171,12 @@ pub(crate) async fn staffing(
     }
     let cube = cube(&state, &config, from, to).await?;
     let services = forecast::forecast(&cube, &config, from, to, level).map_err(report_error)?;
+    if csv {
+        return Ok(csv_response(
+            "attachment; filename=\"forecast.csv\"",
+            forecast_csv(&services),
+        ));
+    }
     let totals = forecast::total_counters(&services)
         .into_iter()
         .map(|((weekday, hour), counters)| TotalHour {
@@ -179,7 +193,47 @@ pub(crate) async fn staffing(
         level,
         services,
         totals,
-    }))
+    })
+    .into_response())
+}
+
+/// The columns of the forecast as CSV.
+const FORECAST_HEADER: [&str; 9] = [
+    "service",
+    "weekday",
+    "hour",
+    "arrivals",
+    "mean_service_secs",
+    "target_wait_secs",
+    "load_erlangs",
+    "counters",
+    "service_level",
+];
+
+/// The forecast as CSV: a header, then a record per service, weekday and hour.
+fn forecast_csv(services: &[ServiceForecast]) -> String {
+    use cem_report::csv::{number, write_record};
+    let mut out = String::new();
+    write_record(&mut out, FORECAST_HEADER);
+    for s in services {
+        for h in &s.hours {
+            write_record(
+                &mut out,
+                [
+                    s.service.to_string(),
+                    h.weekday.to_string(),
+                    h.hour.to_string(),
+                    number(h.arrivals),
+                    number(s.mean_service_secs),
+                    s.target_wait_secs.to_string(),
+                    number(h.load_erlangs),
+                    h.counters.to_string(),
+                    number(h.service_level),
+                ],
+            );
+        }
+    }
+    out
 }
 
 /// A what-if question.
