@@ -22,7 +22,9 @@ use cem_core::{
 };
 use cem_queue::service::decode;
 use cem_queue::{QueueEvent, QueueService};
-use cem_survey::{cooldown_since, expires_at, invitation_id, invites_after_service};
+use cem_survey::{
+    cooldown_since, expires_at, invitation_id, invitation_token, invites_after_service,
+};
 use uuid::Uuid;
 
 use crate::MessageKind;
@@ -183,7 +185,7 @@ impl SurveyInviter {
                 }
                 let invitation = Invitation {
                     id: invitation_id(f.ticket, survey.id),
-                    token: self.token(),
+                    token: invitation_token(&*self.entropy),
                     organization,
                     survey: survey.id,
                     branch: f.branch,
@@ -256,13 +258,6 @@ impl SurveyInviter {
             Err(cem_queue::ServiceError::UnknownBranch { .. }) => Ok(None),
             Err(e) => Err(e.into()),
         }
-    }
-
-    /// 128 random bits in 32 hexadecimal digits.
-    fn token(&self) -> String {
-        let mut bytes = [0_u8; 16];
-        self.entropy.fill(&mut bytes);
-        Uuid::from_bytes(bytes).simple().to_string()
     }
 
     /// The invitation's message to the customer, on each channel their contact gives.

@@ -79,7 +79,7 @@ pub use service::{
 };
 pub use trigger::{
     INVITATION_NAMESPACE, accepts, cooldown_since, eligible, expires_at, invitation_id,
-    invites_after_service, offered, sample_key, sample_point, sampled,
+    invitation_token, invites_after_service, offered, sample_key, sample_point, sampled,
 };
 
 pub use cem_core;

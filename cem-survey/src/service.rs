@@ -132,9 +132,9 @@ impl SurveyService {
         uuid::Uuid::from_bytes(bytes)
     }
 
-    /// A new unguessable token: 128 random bits in 32 hexadecimal digits.
+    /// A new unguessable token (see [`invitation_token`](crate::invitation_token)).
     pub fn token(&self) -> String {
-        self.random().simple().to_string()
+        crate::invitation_token(&*self.entropy)
     }
 
     /// Stores a new survey as version 1 (its `version` and `created_at` are set here).

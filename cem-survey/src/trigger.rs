@@ -92,6 +92,14 @@ pub fn expires_at(rule: &AfterService, now: DateTime<Utc>) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
+/// A new unguessable invitation token: 128 bits from `entropy` in 32 hexadecimal digits. Every
+/// invitation, after a service or walk-up, is named this way.
+pub fn invitation_token(entropy: &dyn cem_core::Entropy) -> String {
+    let mut bytes = [0_u8; 16];
+    entropy.fill(&mut bytes);
+    Uuid::from_bytes(bytes).simple().to_string()
+}
+
 /// The id of the invitation a ticket gets to a survey: the version-5 UUID of the ticket and
 /// survey ids in [`INVITATION_NAMESPACE`], the same on every pass.
 pub fn invitation_id(ticket: TicketId, survey: SurveyId) -> InvitationId {
