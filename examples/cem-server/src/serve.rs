@@ -143,7 +143,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
     let sweeps = crate::reservations::start_sweeps(&state, config.public_url());
     let surveys = crate::surveys::start_surveys(&state, config.public_url());
     let alerts = start_alerts(&state);
-    let app = cem_http::router(state.clone());
+    let app = cem_http::router(state.clone()).merge(cem_web::router(web_settings(&state).await?));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
@@ -179,6 +179,14 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
     courier.abort();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// What the web pages are told: the home page links to the first organization's branch finder.
+async fn web_settings(state: &AppState) -> anyhow::Result<cem_web::WebSettings> {
+    let organizations = state.stores().org.organizations().await?;
+    Ok(cem_web::WebSettings {
+        home_organization: organizations.first().map(|o| o.id.to_string()),
+    })
 }
 
 /// Looks at every branch's waits every 15 seconds, so a wait that passes its limit between two

@@ -1,0 +1,5 @@
+// The admin page: being written.
+import { setLanguage, chooseLanguage, render, h } from '/assets/app.js';
+
+await setLanguage(await chooseLanguage('customer'));
+render(h('p', {}, 'admin'));

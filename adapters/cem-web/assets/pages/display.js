@@ -1,0 +1,5 @@
+// The display page: being written.
+import { setLanguage, chooseLanguage, render, h } from '/assets/app.js';
+
+await setLanguage(await chooseLanguage('customer'));
+render(h('p', {}, 'display'));

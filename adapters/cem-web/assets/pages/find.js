@@ -1,0 +1,5 @@
+// The find page: being written.
+import { setLanguage, chooseLanguage, render, h } from '/assets/app.js';
+
+await setLanguage(await chooseLanguage('customer'));
+render(h('p', {}, 'find'));
