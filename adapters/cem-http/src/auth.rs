@@ -15,8 +15,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use cem_core::chrono::{DateTime, TimeDelta, Utc};
 use cem_core::{
-    AccessToken, AgentId, BranchId, DeviceId, DeviceKind, OrganizationId, Role, StoreError,
-    Subject, User, UserId,
+    AccessToken, AgentId, BranchId, Device, DeviceId, DeviceKind, Language, OrganizationId, Role,
+    StoreError, Subject, User, UserId,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -778,17 +778,25 @@ pub struct Me {
     /// Agent record.
     #[schema(value_type = Option<String>)]
     pub agent: Option<AgentId>,
+    /// The language chosen for the user or device, if any.
+    #[schema(value_type = Option<String>)]
+    pub language: Option<Language>,
 }
 
-fn me(principal: &Principal, user: Option<&User>) -> Me {
+fn me(principal: &Principal, user: Option<&User>, device: Option<&Device>) -> Me {
     Me {
         role: principal.role,
         organization: principal.organization,
         branches: principal.branches.clone(),
         user: principal.user,
         device: principal.device,
-        name: user.map(|u| u.name.clone()),
+        name: user
+            .map(|u| u.name.clone())
+            .or_else(|| device.map(|d| d.name.clone())),
         agent: principal.agent,
+        language: user
+            .and_then(|u| u.language.clone())
+            .or_else(|| device.and_then(|d| d.language.clone())),
     }
 }
 
@@ -835,7 +843,7 @@ pub(crate) async fn login(
     Ok(Json(TokenResponse {
         token: secret,
         expires_at,
-        me: me(&principal, Some(&user)),
+        me: me(&principal, Some(&user), None),
     }))
 }
 
@@ -876,5 +884,9 @@ pub(crate) async fn whoami(
         Some(id) => Some(state.0.stores.org.user(id).await?),
         None => None,
     };
-    Ok(Json(me(&principal, user.as_ref())))
+    let device = match principal.device {
+        Some(id) => Some(state.0.stores.auth.device(id).await?),
+        None => None,
+    };
+    Ok(Json(me(&principal, user.as_ref(), device.as_ref())))
 }
