@@ -291,6 +291,8 @@ export function announce(text, kind = 'info') {
   const status = document.getElementById('status');
   if (!status) return;
   status.className = text ? kind : '';
+  // The API's own words may be in another script than the page's: let the text set its direction.
+  status.dir = 'auto';
   status.textContent = text || '';
 }
 

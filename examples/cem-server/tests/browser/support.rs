@@ -473,14 +473,47 @@ pub(crate) async fn js(client: &Client, script: &str) -> Value {
     client.execute(script, Vec::new()).await.unwrap()
 }
 
-/// Clicks the first element matching `css`, waiting for it.
+/// Clicks the first element matching `css`, waiting for it; a page that draws the element
+/// again between finding and clicking it (a stale element) is tried again.
 pub(crate) async fn click(client: &Client, css: &str) {
-    wait_for(client, css).await.click().await.unwrap();
+    let started = Instant::now();
+    loop {
+        let clicked = match wait_for(client, css).await.click().await {
+            Ok(()) => return,
+            Err(e) => e,
+        };
+        assert!(
+            started.elapsed() < PATIENCE,
+            "cannot click `{css}`: {clicked}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
-/// Types `text` into the field matching `css`, after clearing it.
+/// Types `text` into the field matching `css`, after clearing it; tried again like
+/// [`click`] when the page draws the field again meanwhile.
 pub(crate) async fn fill(client: &Client, css: &str, text: &str) {
-    let field = wait_for(client, css).await;
-    field.clear().await.unwrap();
-    field.send_keys(text).await.unwrap();
+    let started = Instant::now();
+    loop {
+        let field = wait_for(client, css).await;
+        let typed = match field.clear().await {
+            Ok(()) => field.send_keys(text).await,
+            Err(e) => Err(e),
+        };
+        let Err(e) = typed else { return };
+        assert!(started.elapsed() < PATIENCE, "cannot fill `{css}`: {e}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until `script` (a function body returning a boolean) is true in the page.
+pub(crate) async fn wait_js(client: &Client, script: &str) {
+    let started = Instant::now();
+    while started.elapsed() < PATIENCE {
+        if js(client, script).await == Value::Bool(true) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("`{script}` never became true within {PATIENCE:?}");
 }
