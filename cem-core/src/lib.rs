@@ -32,6 +32,7 @@ pub mod notify;
 pub mod org;
 pub mod org_store;
 pub mod outbox;
+pub mod report_store;
 pub mod reservation;
 pub mod reservation_store;
 pub mod signage;
@@ -61,6 +62,10 @@ pub use org::{
 };
 pub use org_store::{OrgStore, OrgStoreExt, Role, User};
 pub use outbox::{Attempt, OutboxEntry, OutboxState, OutboxStore, Outcome};
+pub use report_store::{
+    CURSOR_MOVED, HourFigures, HourKey, HourRow, LocalRange, ReportBatch, ReportBy, ReportGroup,
+    ReportInputError, ReportKey, ReportQuery, ReportStore,
+};
 pub use reservation::{
     Booking, BookingCode, BookingHolder, BookingState, Closure, DateOverride, LocalTimeRange,
     PlanBreak, ReservationPlan,

@@ -29,7 +29,7 @@ use rand_distr::{Distribution as _, Exp, LogNormal};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::{BranchQueue, IssueTicket, QueueError, TicketSource, TicketState};
+use crate::{BranchQueue, IssueTicket, QueueError, QueueEvent, TicketSource, TicketState};
 
 /// A simulation scenario (the TOML or JSON file of the `simulate` command).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -557,6 +557,17 @@ pub fn run(s: &Scenario) -> Result<SimReport, SimError> {
     Sim::new(s)?.run()
 }
 
+/// Runs a scenario and hands `tap` every event the queue records, in order, as a server
+/// would store them (to build a history for reports, say).
+///
+/// # Errors
+/// [`SimError`] when the scenario is inconsistent.
+pub fn run_with_events(s: &Scenario, tap: impl FnMut(&QueueEvent)) -> Result<SimReport, SimError> {
+    let mut sim = Sim::new(s)?;
+    sim.tap = Some(Box::new(tap));
+    sim.run()
+}
+
 /// A Poisson stream of arrivals, ready to run.
 #[derive(Debug)]
 struct Stream {
@@ -566,6 +577,9 @@ struct Stream {
     /// Daily window in microseconds after midnight, when the stream runs.
     hours: Option<(Micros, Micros)>,
 }
+
+/// What receives the events of a run.
+type Tap<'a> = Box<dyn FnMut(&QueueEvent) + 'a>;
 
 struct Sim<'a> {
     s: &'a Scenario,
@@ -587,6 +601,8 @@ struct Sim<'a> {
     traced: usize,
     ids: Vec<ServiceId>,
     class_ids: Vec<ClassId>,
+    /// Receives every event recorded, when set.
+    tap: Option<Tap<'a>>,
 }
 
 impl std::fmt::Debug for Sim<'_> {
@@ -670,7 +686,17 @@ impl<'a> Sim<'a> {
             traced: 0,
             ids: config.services.iter().map(|x| x.id).collect(),
             class_ids: config.classes.iter().map(|x| x.id).collect(),
+            tap: None,
         })
+    }
+
+    /// Hands recorded events to the tap, if any.
+    fn emit<'e>(&mut self, events: impl IntoIterator<Item = &'e QueueEvent>) {
+        if let Some(tap) = &mut self.tap {
+            for e in events {
+                tap(e);
+            }
+        }
     }
 
     fn push(&mut self, at: Micros, ev: Ev) {
@@ -716,7 +742,8 @@ impl<'a> Sim<'a> {
                 Ev::Abandon(i) => {
                     let id = TicketId::from_u128(u128::from(i) + 1);
                     if self.queue.ticket(id).map(|t| t.state) == Some(TicketState::Waiting) {
-                        self.queue.cancel(id, self.now_at)?;
+                        let events = self.queue.cancel(id, self.now_at)?;
+                        self.emit(&events);
                         self.customers[i as usize].outcome = Outcome::Abandoned;
                     }
                 }
@@ -802,7 +829,10 @@ impl<'a> Sim<'a> {
             now,
         );
         let outcome = match issued {
-            Ok(_) => Outcome::Waiting,
+            Ok(event) => {
+                self.emit([&event]);
+                Outcome::Waiting
+            }
             Err(QueueError::DailyCapReached { .. }) => Outcome::Refused,
             Err(e) => return Err(e.into()),
         };
@@ -851,6 +881,7 @@ impl<'a> Sim<'a> {
             Err(QueueError::NothingToCall { .. }) => return Ok(false),
             Err(e) => return Err(e.into()),
         };
+        self.emit([&event]);
         // Service starts at the call (walking to the counter is not modelled), so the queue's
         // `finish` counts it from the call; no separate start event is needed.
         let ticket = event.ticket().expect("a call names its ticket");
@@ -871,7 +902,8 @@ impl<'a> Sim<'a> {
 
     fn finish(&mut self, k: usize) -> Result<(), SimError> {
         let id = self.counters[k].id;
-        self.queue.finish_event(id, self.now_at)?;
+        let event = self.queue.finish_event(id, self.now_at)?;
+        self.emit([&event]);
         let c = &mut self.counters[k];
         c.busy_with = None;
         c.busy_total += self.now - c.busy_since;
@@ -885,7 +917,8 @@ impl<'a> Sim<'a> {
 
     fn open(&mut self, k: usize) -> Result<(), SimError> {
         let id = self.counters[k].id;
-        self.queue.open_counter(id, None, self.now_at)?;
+        let events = self.queue.open_counter(id, None, self.now_at)?;
+        self.emit(&events);
         self.counters[k].open = true;
         self.counters[k].opened_at = self.now;
         self.call(k).map(|_| ())
@@ -893,7 +926,8 @@ impl<'a> Sim<'a> {
 
     fn close(&mut self, k: usize) -> Result<(), SimError> {
         let id = self.counters[k].id;
-        self.queue.close_counter(id, self.now_at)?;
+        let events = self.queue.close_counter(id, self.now_at)?;
+        self.emit(&events);
         let c = &mut self.counters[k];
         c.open = false;
         c.closing = false;
@@ -1105,5 +1139,31 @@ mod tests {
         let r = run(&s).expect("valid scenario");
         let days = r.simulated_secs / 86_400.0;
         assert!((18.5..21.0).contains(&days), "{days} days");
+    }
+
+    #[test]
+    fn the_tap_sees_every_event_a_replayed_queue_needs() {
+        let mut s = crate::testing::one_service_scenario(2, 40.0);
+        s.customers = 300;
+        s.patience = Some(Dist::Exponential { mean_secs: 600.0 });
+        let mut events = Vec::new();
+        let report = run_with_events(&s, |e| events.push(e.clone())).expect("valid scenario");
+        // The same run with and without a tap.
+        assert_eq!(report, run(&s).expect("valid scenario"));
+        let issued = (events.iter())
+            .filter(|e| matches!(e, QueueEvent::TicketIssued { .. }))
+            .count();
+        assert_eq!(issued, 300);
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, QueueEvent::TicketCancelled { .. }))
+        );
+        // Replaying the events rebuilds a queue that accepts them all, in order.
+        let mut queue = BranchQueue::new(branch_config(&s).expect("valid")).expect("valid");
+        for e in &events {
+            queue.apply(e).expect("a recorded event applies");
+        }
+        assert_eq!(queue.ticket_count(), 300);
     }
 }

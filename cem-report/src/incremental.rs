@@ -55,6 +55,15 @@ impl WaitHistogram {
         h
     }
 
+    /// A histogram of `(bucket, waits)` pairs (a bucket given twice adds up).
+    pub fn from_buckets(buckets: impl IntoIterator<Item = (u16, u64)>) -> Self {
+        let mut h = Self::default();
+        for (b, n) in buckets.into_iter().filter(|&(_, n)| n > 0) {
+            *h.buckets.entry(b.min(BUCKETS)).or_default() += n;
+        }
+        h
+    }
+
     /// The bucket of a wait: `ms / 30 000`, or [`BUCKETS`] for two hours and more.
     pub fn bucket(ms: i64) -> u16 {
         (ms.max(0) / (BUCKET_SECS * 1000)).min(i64::from(BUCKETS)) as u16

@@ -15,6 +15,9 @@
 //! - [`incremental`]: the [`HourCube`], a [`Cell`] per branch, service and local hour updated
 //!   event by event, from which day, branch and service rows come without reading the
 //!   events again (percentiles from a [`WaitHistogram`] with a documented error).
+//! - [`projection`]: the [`Projection`] that folds the global history into the hour rows of
+//!   a [`ReportStore`](cem_core::ReportStore), a branch-day at a time, so reports over a
+//!   year read aggregates in the database instead of events.
 //! - [`forecast`]: expected arrivals per hour of the week, the counters an hour needs for a
 //!   service level by Erlang C ([`counters_needed`](forecast::counters_needed)), and
 //!   [`what_if`](forecast::what_if) on the queue's simulator.
@@ -68,6 +71,7 @@ pub mod forecast;
 pub mod incremental;
 pub mod kpi;
 pub mod live;
+pub mod projection;
 pub mod satisfaction;
 pub mod testing;
 
@@ -78,6 +82,7 @@ pub use kpi::{Counts, Fold, GroupBy, Key, KpiSpec, Row, Samples, Totals, Window}
 pub use live::{
     Alert, AlertChange, AlertKind, AlertTracker, LiveStatus, ServiceStatus, Thresholds, alerts,
 };
+pub use projection::Projection;
 pub use satisfaction::{SatisfactionRow, join};
 
 /// A map as a sequence of pairs, for keys JSON cannot name.

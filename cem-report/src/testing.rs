@@ -106,6 +106,27 @@ pub enum Step {
     Close(u128),
 }
 
+/// Queue events of one branch as a store records them: one stream, versions and global
+/// positions `1, 2, …`.
+pub fn recorded(
+    branch: BranchId,
+    events: impl IntoIterator<Item = QueueEvent>,
+) -> Vec<cem_core::RecordedEvent> {
+    (events.into_iter().enumerate())
+        .map(|(i, e)| {
+            let new = cem_queue::service::encode(&e);
+            cem_core::RecordedEvent {
+                branch,
+                version: i as u64 + 1,
+                position: i as u64 + 1,
+                at: new.at,
+                kind: new.kind,
+                payload: new.payload,
+            }
+        })
+        .collect()
+}
+
 /// The events of a script of `(seconds after base, step)`.
 pub fn script(base: DateTime<Utc>, steps: &[(i64, Step)]) -> Vec<QueueEvent> {
     steps

@@ -76,7 +76,8 @@ pub use reports::forecast::{
     ForecastQuery, ForecastView, MAX_ARRIVALS_PER_HOUR, MAX_COUNTERS, TotalHour, WhatIfQuery,
     WhatIfView,
 };
-pub use reports::{KpiReport, MAX_WINDOW_DAYS, ReportQuery, SatisfactionReport};
+pub use reports::projector::{Caught, ReportProjector, report_spec};
+pub use reports::{KpiReport, MAX_WINDOW_DAYS, ReportQuery, SatisfactionReport, Source};
 pub use reservations::{
     AgendaQuery, BookingView, CheckInView, HolderRequest, NewBooking, RescheduleRequest, SlotsQuery,
 };

@@ -19,6 +19,22 @@
 //! its signed-in agent) until it is opened again that day: its pause or close is skipped and
 //! counted too. A window is at most [`MAX_WINDOW_DAYS`] days long.
 //!
+//! # Reading the aggregates
+//! When the report projection ([`projector`]) has folded every event before `to`, a report
+//! grouped by `all`, `branch`, `service`, `hour`, `day` or `weekday` whose window starts and
+//! ends on whole local hours reads the hourly aggregates of the report store instead, summed
+//! in the database: its cost no longer grows with the events of the window. The answer says
+//! `"source": "aggregates"`. The figures are those of the fold, with three differences:
+//! medians and p90s come from 30-second histogram buckets (at most 30 s above the exact
+//! nearest-rank wait, never below; see `cem-report`'s `incremental` module), counters' open
+//! and busy time are not kept (`busy_secs` and `open_secs` are 0, `utilization_pct` is
+//! `null`, and an hour or day with nothing but open counters has no row), and
+//! `ignored_events` is 0. Service levels use the targets the services had when
+//! the projection read the events. Other groupings, windows off the hour (or on an hour a
+//! clock change makes ambiguous), branches in several zones grouped by time, a projection
+//! still behind `to`, and `source=events` fold the events as above
+//! (`"source": "events"`).
+//!
 //! # Groups in local time
 //! `hour`, `day` and `weekday` read instants in the branches' time zone when every branch
 //! reported on is in the same one (one branch always is), else in UTC: pass `branch` for a
@@ -27,8 +43,9 @@
 pub(crate) mod alerts;
 pub(crate) mod charts;
 pub(crate) mod forecast;
+pub(crate) mod projector;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -37,9 +54,13 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use cem_core::chrono::{DateTime, TimeDelta, Utc};
+use cem_core::chrono::{NaiveDateTime, TimeZone, Timelike};
 use cem_core::chrono_tz::Tz;
-use cem_core::{BranchConfig, BranchId, QueueEventStore, RecordedEvent, ResponseFilter, Survey};
-use cem_report::{Fold, GroupBy, KpiSpec, ReportError, Row, SatisfactionRow, Window};
+use cem_core::{
+    BranchConfig, BranchId, LocalRange, QueueEventStore, RecordedEvent, ReportBy, ReportKey,
+    ResponseFilter, Survey,
+};
+use cem_report::{Cell, Fold, GroupBy, Key, KpiSpec, ReportError, Row, SatisfactionRow, Window};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -226,6 +247,18 @@ struct Asked {
     tz: Tz,
     configs: Vec<BranchConfig>,
     csv: bool,
+    /// Only the events (`source=events`).
+    events_only: bool,
+}
+
+/// Where a report's rows came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The hourly aggregates of the report store.
+    Aggregates,
+    /// The events, folded.
+    Events,
 }
 
 async fn asked(
@@ -239,6 +272,15 @@ async fn asked(
     let window = window(from, to)?;
     let configs = branches_of(state, principal, query.branch).await?;
     let tz = shared_zone(&configs);
+    let events_only = match query.source.as_deref() {
+        None | Some("auto") => false,
+        Some("events") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "source {other:?}: `auto` or `events`"
+            )));
+        }
+    };
     let by_name = query.by.unwrap_or_else(|| "all".to_owned());
     let by = group_by(&by_name, tz).ok_or_else(|| {
         ApiError::invalid(format!(
@@ -252,11 +294,112 @@ async fn asked(
         tz,
         configs,
         csv,
+        events_only,
     })
 }
 
-/// The KPI rows of a question, and the events the fold skipped.
-async fn kpis(state: &AppState, asked: &Asked) -> Result<(Vec<Row>, u64), ApiError> {
+/// The KPI rows of a question, the events the fold skipped, and where the rows came from:
+/// the aggregates when they can answer, else the events.
+async fn kpis(state: &AppState, asked: &Asked) -> Result<(Vec<Row>, u64, Source), ApiError> {
+    if !asked.events_only
+        && let Some(rows) = kpis_from_aggregates(state, asked).await?
+    {
+        return Ok((rows, 0, Source::Aggregates));
+    }
+    let (rows, ignored) = kpis_from_events(state, asked).await?;
+    Ok((rows, ignored, Source::Events))
+}
+
+/// The local hours of `window` in `tz`, when both ends fall on whole local hours that name
+/// one instant each.
+fn local_range(tz: Tz, window: &Window) -> Option<LocalRange> {
+    let local = |at: DateTime<Utc>| -> Option<NaiveDateTime> {
+        let l = at.with_timezone(&tz).naive_local();
+        let whole = l.minute() == 0 && l.second() == 0 && l.nanosecond() == 0;
+        let single = tz.from_local_datetime(&l).single().is_some();
+        (whole && single).then_some(l)
+    };
+    LocalRange::new(local(window.from)?, local(window.to)?).ok()
+}
+
+/// Whether the projection has folded every event before `to`: the first event after its
+/// cursor (if any) is at or after `to`, or, caught up, `to` has passed.
+async fn projected_past(state: &AppState, to: DateTime<Utc>) -> Result<bool, ApiError> {
+    let stores = state.stores();
+    let cursor = stores
+        .reports
+        .report_cursor(cem_report::projection::CURSOR)
+        .await?;
+    Ok(match stores.events.read_all(cursor, 1).await?.first() {
+        Some(next) => next.at >= to,
+        None => to <= state.now(),
+    })
+}
+
+/// The rows from the report store's aggregates, or `None` when they cannot answer the
+/// question (see [reading the aggregates](self#reading-the-aggregates)).
+async fn kpis_from_aggregates(
+    state: &AppState,
+    asked: &Asked,
+) -> Result<Option<Vec<Row>>, ApiError> {
+    let by = match asked.by {
+        GroupBy::All => ReportBy::All,
+        GroupBy::Branch => ReportBy::Branch,
+        GroupBy::Service => ReportBy::Service,
+        GroupBy::HourOfDay(_) => ReportBy::Hour,
+        GroupBy::Day(_) => ReportBy::Day,
+        GroupBy::Weekday(_) => ReportBy::Weekday,
+        _ => return Ok(None),
+    };
+    let mut zones: BTreeMap<&str, (Tz, Vec<BranchId>)> = BTreeMap::new();
+    for c in &asked.configs {
+        let tz = c.branch.time_zone;
+        zones
+            .entry(tz.name())
+            .or_insert((tz, Vec::new()))
+            .1
+            .push(c.branch.id);
+    }
+    let by_time = matches!(by, ReportBy::Hour | ReportBy::Day | ReportBy::Weekday);
+    if by_time && zones.len() > 1 {
+        return Ok(None);
+    }
+    let mut queries = Vec::with_capacity(zones.len());
+    for (tz, branches) in zones.into_values() {
+        let Some(range) = local_range(tz, &asked.window) else {
+            return Ok(None);
+        };
+        queries.push(cem_core::ReportQuery {
+            branches,
+            range,
+            by,
+        });
+    }
+    if !projected_past(state, asked.window.to).await? {
+        return Ok(None);
+    }
+    let mut groups: BTreeMap<Key, Cell> = BTreeMap::new();
+    for q in &queries {
+        for g in state.stores().reports.report(q).await? {
+            let key = match g.key {
+                ReportKey::Branch(b) => Key::Branch(b),
+                ReportKey::Service(s) => Key::Service(s),
+                ReportKey::Day(d) => Key::Day(d),
+                ReportKey::Hour(h) => Key::HourOfDay(h),
+                ReportKey::Weekday(w) => Key::Weekday(w),
+                _ => Key::All,
+            };
+            groups
+                .entry(key)
+                .or_default()
+                .merge(&Cell::from(&g.figures));
+        }
+    }
+    Ok(Some(groups.iter().map(|(k, c)| c.row(*k)).collect()))
+}
+
+/// The KPI rows of a question folded from the events, and the events the fold skipped.
+async fn kpis_from_events(state: &AppState, asked: &Asked) -> Result<(Vec<Row>, u64), ApiError> {
     let mut spec = KpiSpec::new(asked.window, [asked.by]);
     for c in &asked.configs {
         spec = spec.with_targets_of(c);
@@ -318,6 +461,9 @@ pub struct ReportQuery {
     pub branch: Option<BranchId>,
     /// `json` (default) or `csv`: a header, then one record per group.
     pub format: Option<String>,
+    /// `auto` (default): the hourly aggregates when they can answer, else the events;
+    /// `events`: always fold the events (for utilization, say).
+    pub source: Option<String>,
 }
 
 /// Queue KPIs over a window.
@@ -345,6 +491,8 @@ pub struct KpiReport {
     pub rows: Vec<Row>,
     /// Events skipped: mostly of tickets issued before the first day read.
     pub ignored_events: u64,
+    /// `aggregates` (the hourly aggregates, without counter time) or `events` (folded).
+    pub source: Source,
 }
 
 /// Queue KPIs of the caller's branches (or one) over a window, grouped, as JSON or CSV
@@ -363,7 +511,7 @@ pub(crate) async fn kpi_report(
 ) -> Result<Response, ApiError> {
     let Query(query) = readable(query)?;
     let asked = asked(&state, &principal, query).await?;
-    let (rows, ignored_events) = kpis(&state, &asked).await?;
+    let (rows, ignored_events, source) = kpis(&state, &asked).await?;
     if asked.csv {
         return Ok(csv_response(
             "attachment; filename=\"kpis.csv\"",
@@ -378,6 +526,7 @@ pub(crate) async fn kpi_report(
         branches: asked.configs.iter().map(|c| c.branch.id).collect(),
         rows,
         ignored_events,
+        source,
     })
     .into_response())
 }
@@ -407,6 +556,8 @@ pub struct SatisfactionReport {
     pub rows: Vec<SatisfactionRow>,
     /// Events skipped: mostly of tickets issued before the first day read.
     pub ignored_events: u64,
+    /// `aggregates` (the hourly aggregates, without counter time) or `events` (folded).
+    pub source: Source,
 }
 
 /// Queue KPIs of the caller's branches (or one) beside the satisfaction of the same groups
@@ -426,7 +577,7 @@ pub(crate) async fn satisfaction_report(
 ) -> Result<Response, ApiError> {
     let Query(query) = readable(query)?;
     let asked = asked(&state, &principal, query).await?;
-    let (rows, ignored_events) = kpis(&state, &asked).await?;
+    let (rows, ignored_events, source) = kpis(&state, &asked).await?;
     let branches: Vec<BranchId> = asked.configs.iter().map(|c| c.branch.id).collect();
     let filter = ResponseFilter {
         organization: principal.org()?,
@@ -453,6 +604,7 @@ pub(crate) async fn satisfaction_report(
         min_group,
         rows,
         ignored_events,
+        source,
     })
     .into_response())
 }

@@ -10,7 +10,7 @@ use cem_core::chrono::{DateTime, Utc};
 use cem_core::{
     AuditStore, AuthStore, Background, BackgroundTask, BranchConfig, BranchId, Clock, ContactStore,
     Entropy, EventBus, OrgStore, OrgStoreExt, OrganizationId, OutboxStore, QueueEventStore,
-    ReservationStore, SignageStore, SubscriptionStore, SurveyStore,
+    ReportStore, ReservationStore, SignageStore, SubscriptionStore, SurveyStore,
 };
 use cem_queue::{BranchQueue, Command, QueueService, ServiceError, ServiceOptions};
 use cem_reservation::ReservationService;
@@ -138,6 +138,8 @@ pub struct Stores {
     pub surveys: Arc<dyn SurveyStore>,
     /// Screens, layouts, playlists, news and the public information of branches.
     pub signage: Arc<dyn SignageStore>,
+    /// Hourly report aggregates and their projection's cursor.
+    pub reports: Arc<dyn ReportStore>,
     /// The event bus between instances (or within one).
     pub bus: Arc<dyn EventBus>,
 }
@@ -155,7 +157,8 @@ impl Stores {
             + SubscriptionStore
             + ReservationStore
             + SurveyStore
-            + SignageStore,
+            + SignageStore
+            + ReportStore,
     {
         Self {
             events: store.clone(),
@@ -167,7 +170,8 @@ impl Stores {
             subscriptions: store.clone(),
             reservations: store.clone(),
             surveys: store.clone(),
-            signage: store,
+            signage: store.clone(),
+            reports: store,
             bus,
         }
     }

@@ -1221,3 +1221,221 @@ async fn charts_are_svg_in_the_language_asked_and_the_forecast_comes_as_csv() {
     );
     assert!(csv.lines().count() > 1, "{csv}");
 }
+
+// ---- KPIs from the hourly aggregates --------------------------------------------------------
+
+/// Five days (Monday 2 to Friday 6 March 2026) at both branches of the organization, in time
+/// order through the queue service: 30 tickets a day and branch, called at the first free
+/// counter; some recalled, some absent, some cancelled while waiting.
+async fn a_week_at_two_branches(server: &Server) -> DateTime<Utc> {
+    let branches = [
+        (
+            server.branch(),
+            vec![counter_id(0), counter_id(1)],
+            vec![service_id(0), service_id(1)],
+        ),
+        (
+            server.second.branch.id,
+            vec![server.second.counters[0].id],
+            vec![server.second.services[0].id],
+        ),
+    ];
+    let mut commands: Vec<(DateTime<Utc>, BranchId, Command)> = Vec::new();
+    let mut n = 0u128;
+    for day in 0..5 {
+        // 08:00 in Berlin.
+        let opening = utc("2026-03-02T07:00:00Z") + TimeDelta::days(day);
+        for (branch, counters, services) in &branches {
+            let mut free_at: Vec<DateTime<Utc>> = vec![opening; counters.len()];
+            for &counter in counters {
+                commands.push((
+                    opening,
+                    *branch,
+                    Command::OpenCounter {
+                        counter,
+                        agent: None,
+                    },
+                ));
+                let closing = opening + TimeDelta::hours(12);
+                commands.push((closing, *branch, Command::CloseCounter { counter }));
+            }
+            for i in 0..30i64 {
+                n += 1;
+                let ticket = TicketId::from_u128(0xA66_0000 + n);
+                let arrival = opening + TimeDelta::seconds(60 + i * 150 + (i * 37) % 90);
+                let issue = IssueTicket {
+                    ticket,
+                    service: services[i as usize % services.len()],
+                    class: None,
+                    source: TicketSource::Kiosk,
+                    customer: None,
+                    appointment_at: None,
+                };
+                commands.push((arrival, *branch, Command::Issue(issue)));
+                if i % 11 == 5 {
+                    let at = arrival + TimeDelta::seconds(20);
+                    commands.push((at, *branch, Command::Cancel { ticket }));
+                    continue;
+                }
+                let (k, free) = (free_at.iter().enumerate())
+                    .min_by_key(|(_, at)| **at)
+                    .map(|(k, at)| (k, *at))
+                    .unwrap();
+                let counter = counters[k];
+                let call = arrival.max(free) + TimeDelta::seconds(5 + (i * 13) % 40);
+                commands.push((call, *branch, Command::Call { counter, ticket }));
+                let secs = |s: i64| call + TimeDelta::seconds(s);
+                let service = 120 + (i * 53) % 400;
+                let done = if i % 7 == 3 {
+                    commands.push((secs(60), *branch, Command::NoShow { counter }));
+                    secs(60)
+                } else {
+                    if i % 5 == 1 {
+                        commands.push((secs(20), *branch, Command::Recall { counter }));
+                    }
+                    commands.push((secs(40), *branch, Command::Start { counter }));
+                    commands.push((secs(40 + service), *branch, Command::Finish { counter }));
+                    secs(40 + service)
+                };
+                free_at[k] = done;
+            }
+        }
+    }
+    commands.sort_by_key(|(at, _, _)| *at);
+    let queue = server.state.queue();
+    for (at, branch, command) in &commands {
+        server.clock.set(*at);
+        queue
+            .execute(*branch, command, *at)
+            .await
+            .unwrap_or_else(|e| panic!("{command:?} at {at}: {e}"));
+    }
+    commands.last().unwrap().0
+}
+
+/// Asserts that rows from the aggregates equal the folded ones: counts, sums, means, maxima
+/// and shares exactly; the median and p90 at most one 30-second bucket above (never below);
+/// no counter time, and so no group of counter time alone.
+fn assert_same_figures(aggregated: &Value, folded: &Value, what: &str) {
+    let facts = [
+        "arrived",
+        "called",
+        "served",
+        "no_show",
+        "cancelled",
+        "transferred_in",
+    ];
+    let (a, f): (&Vec<Value>, Vec<&Value>) = (
+        aggregated.as_array().unwrap(),
+        (folded.as_array().unwrap().iter())
+            .filter(|r| facts.iter().any(|k| r[k] != 0))
+            .collect(),
+    );
+    assert_eq!(a.len(), f.len(), "{what}: {aggregated} vs {folded}");
+    assert!(!a.is_empty(), "{what}: no rows");
+    for (a, f) in a.iter().zip(f) {
+        for (field, folded) in f.as_object().unwrap() {
+            let aggregated = &a[field];
+            match field.as_str() {
+                "wait_median_secs" | "wait_p90_secs" if folded.is_null() => {
+                    assert_eq!(aggregated, folded, "{what} {field}");
+                }
+                "wait_median_secs" | "wait_p90_secs" => {
+                    let (x, h) = (folded.as_f64().unwrap(), aggregated.as_f64().unwrap());
+                    assert!(x <= h && h <= x + 30.0, "{what} {field}: {h} vs {x}");
+                }
+                "busy_secs" | "open_secs" => assert_eq!(aggregated, &json!(0.0), "{what}"),
+                "utilization_pct" => assert_eq!(aggregated, &Value::Null, "{what}"),
+                _ => assert_eq!(aggregated, folded, "{what} {field} of {}", f["key"]),
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kpis_from_the_aggregates_equal_the_folded_events() {
+    let mut server = Server::start(utc("2026-03-02T06:00:00Z")).await;
+    let last = a_week_at_two_branches(&server).await;
+    server.clock.set(last + TimeDelta::days(1));
+    // Tokens do not last the week.
+    server.admin = server.login("admin").await;
+    let week = "from=2026-03-01T23:00:00Z&to=2026-03-06T23:00:00Z";
+    let s = &server;
+    let kpis = |query: String| async move {
+        let (status, body) = s.get(&kpis_path(&query), &s.admin).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {body}");
+        body
+    };
+    // Before the projection has read the history, reports fold the events.
+    let before = kpis(format!("{week}&by=service")).await;
+    assert_eq!(before["source"], "events");
+
+    let stores = server.state.stores();
+    let mut projector =
+        cem_http::ReportProjector::new(Arc::clone(&stores.events), Arc::clone(&stores.reports), 97);
+    let spec = cem_http::report_spec(&server.state).await.unwrap();
+    let caught = projector.catch_up(&spec).await.unwrap();
+    assert!(caught.batches > 1, "{caught:?}");
+    assert_eq!(caught.cursor, caught.events);
+
+    // Two days and two hours, from Tuesday 09:00 to Thursday 11:00 in Berlin.
+    let part = "from=2026-03-03T08:00:00Z&to=2026-03-05T10:00:00Z";
+    for window in [week, part] {
+        for by in ["all", "branch", "service", "day", "hour", "weekday"] {
+            let aggregated = kpis(format!("{window}&by={by}")).await;
+            let folded = kpis(format!("{window}&by={by}&source=events")).await;
+            assert_eq!(aggregated["source"], "aggregates", "{window} {by}");
+            assert_eq!(folded["source"], "events");
+            assert_eq!(aggregated["ignored_events"], 0);
+            let what = format!("{window} by {by}");
+            assert_same_figures(&aggregated["rows"], &folded["rows"], &what);
+        }
+    }
+    let week_by_service = kpis(format!("{week}&by=service")).await;
+    let called: u64 = (week_by_service["rows"].as_array().unwrap().iter())
+        .map(|r| r["called"].as_u64().unwrap())
+        .sum();
+    assert!(called > 200, "a history worth comparing: {called} calls");
+    // The satisfaction report reads the same rows.
+    let path = format!("/api/v1/reports/satisfaction?{week}&by=service");
+    let (status, satisfaction) = server.get(&path, &server.admin).await;
+    assert_eq!(status, StatusCode::OK, "{satisfaction}");
+    assert_eq!(satisfaction["source"], "aggregates");
+    // Counters, windows off the hour and unknown sources.
+    let counters = kpis(format!("{week}&by=counter")).await;
+    assert_eq!(counters["source"], "events");
+    let off = kpis("from=2026-03-03T08:30:00Z&to=2026-03-05T10:00:00Z&by=hour".into()).await;
+    assert_eq!(off["source"], "events");
+    let (status, problem) = server
+        .get(&kpis_path(&format!("{week}&source=cache")), &server.admin)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+
+    // Events after the projection's cursor send reports that need them back to the events,
+    // until the projection reads them.
+    // Saturday 10:00 in Berlin, after the week.
+    let late = utc("2026-03-07T09:00:00Z");
+    assert!(late < server.state.now());
+    let issue = IssueTicket {
+        ticket: TicketId::from_u128(0xA66_FFFF),
+        service: service_id(0),
+        class: None,
+        source: TicketSource::Kiosk,
+        customer: None,
+        appointment_at: None,
+    };
+    server
+        .state
+        .queue()
+        .execute(server.branch(), &Command::Issue(issue), late)
+        .await
+        .unwrap();
+    let to_late = "from=2026-03-01T23:00:00Z&to=2026-03-07T10:00:00Z";
+    assert_eq!(kpis(format!("{to_late}&by=day")).await["source"], "events");
+    assert_eq!(kpis(format!("{week}&by=day")).await["source"], "aggregates");
+    projector.catch_up(&spec).await.unwrap();
+    let aggregated = kpis(format!("{to_late}&by=day")).await;
+    assert_eq!(aggregated["source"], "aggregates");
+    let folded = kpis(format!("{to_late}&by=day&source=events")).await;
+    assert_same_figures(&aggregated["rows"], &folded["rows"], "after a late ticket");
+}

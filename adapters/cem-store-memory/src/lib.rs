@@ -7,7 +7,8 @@
 //! [`ContactStore`](cem_core::ContactStore),
 //! [`SubscriptionStore`](cem_core::SubscriptionStore),
 //! [`ReservationStore`](cem_core::ReservationStore),
-//! [`SurveyStore`](cem_core::SurveyStore) and [`SignageStore`](cem_core::SignageStore),
+//! [`SurveyStore`](cem_core::SurveyStore), [`SignageStore`](cem_core::SignageStore) and
+//! [`ReportStore`](cem_core::ReportStore),
 //! concurrency included; only its data dies with the process.
 //!
 //! ```
@@ -29,6 +30,7 @@ mod contact;
 mod integration;
 mod org;
 mod outbox;
+mod report;
 mod reservation;
 mod signage;
 mod survey;
@@ -64,6 +66,7 @@ struct Inner {
     reservations: reservation::ReservationTables,
     surveys: survey::SurveyTables,
     signage: signage::SignageTables,
+    reports: report::ReportTables,
 }
 
 impl MemoryStore {

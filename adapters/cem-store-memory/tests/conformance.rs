@@ -35,3 +35,7 @@ cem_store_testkit::survey_store_conformance!(Ok::<_, String>(
 cem_store_testkit::signage_store_conformance!(Ok::<_, String>(
     cem_store_testkit::SharedHarness::new(cem_store_memory::MemoryStore::new)
 ));
+
+cem_store_testkit::report_store_conformance!(Ok::<_, String>(
+    cem_store_testkit::SharedHarness::new(cem_store_memory::MemoryStore::new)
+));

@@ -29,6 +29,11 @@
 //!   screen's foreign key to its layout, in its organization, keeps a layout that screens show
 //!   from being deleted, whatever the order of the two clients, and `UNIQUE (device)` binds a
 //!   display device to one screen at most.
+//! - [`PgStore`] also implements [`ReportStore`](cem_core::ReportStore) (tables
+//!   `cem_report_hours` and `cem_report_cursors`): a write moves its cursor with a
+//!   conditional statement that holds the cursor row's lock to the commit, so of two
+//!   projectors writing from one cursor value one wins; reports sum the hour rows by group in
+//!   SQL and merge the wait histograms with `unnest … GROUP BY`.
 //! - [`PgBus`] implements [`EventBus`](cem_core::EventBus) with LISTEN/NOTIFY: an event
 //!   published on one instance reaches the subscribers of every instance on the same database.
 //! - [`testing`] creates throwaway databases for tests against a real server.
@@ -85,6 +90,7 @@ mod group;
 mod integration;
 mod org;
 mod outbox;
+mod report;
 mod reservation;
 mod signage;
 mod store;

@@ -5,12 +5,13 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use cem_core::{
-    ContactStore, OrgStore, OutboxStore, QueueEventStore, SignageStore, SubscriptionStore,
+    ContactStore, OrgStore, OutboxStore, QueueEventStore, ReportStore, SignageStore,
+    SubscriptionStore,
 };
 use cem_store_postgres::testing::{TestDatabase, admin_url};
 use cem_store_postgres::{PgStore, PgStoreOptions};
 use cem_store_testkit::{
-    AuthHarness, ContactHarness, Harness, OrgAuthStore, OrgHarness, OutboxHarness,
+    AuthHarness, ContactHarness, Harness, OrgAuthStore, OrgHarness, OutboxHarness, ReportHarness,
     ReservationHarness, ReservationOutboxStore, SignageHarness, SubscriptionHarness, SurveyHarness,
     SurveyOutboxStore,
 };
@@ -204,6 +205,23 @@ impl SignageHarness for PgHarness {
 }
 
 cem_store_testkit::signage_store_conformance!(
+    PgHarness::from_env(),
+    ignore_unless(cem_postgres),
+    "CEM_TEST_POSTGRES_URL not set"
+);
+
+#[async_trait]
+impl ReportHarness for PgHarness {
+    async fn open_reports(&self, handles: usize) -> Vec<Arc<dyn ReportStore>> {
+        self.handles(handles)
+            .await
+            .into_iter()
+            .map(|s| s as Arc<dyn ReportStore>)
+            .collect()
+    }
+}
+
+cem_store_testkit::report_store_conformance!(
     PgHarness::from_env(),
     ignore_unless(cem_postgres),
     "CEM_TEST_POSTGRES_URL not set"

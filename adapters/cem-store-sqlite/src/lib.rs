@@ -6,7 +6,8 @@
 //! [`ContactStore`](cem_core::ContactStore),
 //! [`SubscriptionStore`](cem_core::SubscriptionStore),
 //! [`ReservationStore`](cem_core::ReservationStore),
-//! [`SurveyStore`](cem_core::SurveyStore) and [`SignageStore`](cem_core::SignageStore) on one
+//! [`SurveyStore`](cem_core::SurveyStore), [`SignageStore`](cem_core::SignageStore) and
+//! [`ReportStore`](cem_core::ReportStore) on one
 //! SQLite file in WAL mode, so a single server needs no database service. Several stores
 //! (pools, processes) may open the same file; the concurrency contract holds across them.
 //!
@@ -52,6 +53,7 @@ mod contact;
 mod integration;
 mod org;
 mod outbox;
+mod report;
 mod reservation;
 mod signage;
 mod survey;

@@ -5,11 +5,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use cem_core::{
-    ContactStore, OrgStore, OutboxStore, QueueEventStore, SignageStore, SubscriptionStore,
+    ContactStore, OrgStore, OutboxStore, QueueEventStore, ReportStore, SignageStore,
+    SubscriptionStore,
 };
 use cem_store_sqlite::SqliteStore;
 use cem_store_testkit::{
-    AuthHarness, ContactHarness, Harness, OrgAuthStore, OrgHarness, OutboxHarness,
+    AuthHarness, ContactHarness, Harness, OrgAuthStore, OrgHarness, OutboxHarness, ReportHarness,
     ReservationHarness, ReservationOutboxStore, SignageHarness, SubscriptionHarness, SurveyHarness,
     SurveyOutboxStore,
 };
@@ -166,3 +167,16 @@ impl SignageHarness for SqliteHarness {
 }
 
 cem_store_testkit::signage_store_conformance!(Ok::<_, String>(SqliteHarness::new()));
+
+#[async_trait]
+impl ReportHarness for SqliteHarness {
+    async fn open_reports(&self, handles: usize) -> Vec<Arc<dyn ReportStore>> {
+        let stores = self.stores("reports", handles).await;
+        stores
+            .into_iter()
+            .map(|s| Arc::new(s) as Arc<dyn ReportStore>)
+            .collect()
+    }
+}
+
+cem_store_testkit::report_store_conformance!(Ok::<_, String>(SqliteHarness::new()));

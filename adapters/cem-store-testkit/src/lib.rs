@@ -9,10 +9,12 @@
 //! `&dyn SubscriptionHarness`), [`ReservationStore`] cases in [`reservation_cases`]
 //! (`&dyn ReservationHarness`), [`SurveyStore`] cases in [`survey_cases`]
 //! (`&dyn SurveyHarness`) and [`SignageStore`] cases in [`signage_cases`]
-//! (`&dyn SignageHarness`). [`queue_store_conformance!`], [`org_store_conformance!`],
+//! (`&dyn SignageHarness`), and [`ReportStore`] cases in [`report_cases`]
+//! (`&dyn ReportHarness`). [`queue_store_conformance!`], [`org_store_conformance!`],
 //! [`auth_store_conformance!`], [`outbox_store_conformance!`], [`contact_store_conformance!`],
 //! [`subscription_store_conformance!`], [`reservation_store_conformance!`],
-//! [`survey_store_conformance!`] and [`signage_store_conformance!`] emit one test per case, so
+//! [`survey_store_conformance!`], [`signage_store_conformance!`] and
+//! [`report_store_conformance!`] emit one test per case, so
 //! an adapter's test file is a line per suite:
 //!
 //! ```ignore
@@ -33,8 +35,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use cem_core::{
-    AuditStore, AuthStore, ContactStore, OrgStore, OutboxStore, QueueEventStore, ReservationStore,
-    SignageStore, SubscriptionStore, SurveyStore,
+    AuditStore, AuthStore, ContactStore, OrgStore, OutboxStore, QueueEventStore, ReportStore,
+    ReservationStore, SignageStore, SubscriptionStore, SurveyStore,
 };
 
 pub mod auth_cases;
@@ -42,6 +44,7 @@ pub mod cases;
 pub mod contact_cases;
 pub mod org_cases;
 pub mod outbox_cases;
+pub mod report_cases;
 pub mod reservation_cases;
 pub mod signage_cases;
 pub mod subscription_cases;
@@ -134,6 +137,14 @@ pub trait SignageHarness: Send + Sync + 'static {
     /// `handles` handles onto one fresh, empty store: separate pools where the backend has
     /// them, as separate server instances would hold.
     async fn open_signage(&self, handles: usize) -> Vec<Arc<dyn SignageStore>>;
+}
+
+/// Opens report stores for the cases.
+#[async_trait]
+pub trait ReportHarness: Send + Sync + 'static {
+    /// `handles` handles onto one fresh, empty store: separate pools where the backend has
+    /// them, as separate server instances would hold.
+    async fn open_reports(&self, handles: usize) -> Vec<Arc<dyn ReportStore>>;
 }
 
 /// A harness for stores that live in one handle (in memory): every handle is the same store.
@@ -243,6 +254,18 @@ where
 {
     async fn open_signage(&self, handles: usize) -> Vec<Arc<dyn SignageStore>> {
         let store: Arc<dyn SignageStore> = Arc::new((self.0)());
+        vec![store; handles.max(1)]
+    }
+}
+
+#[async_trait]
+impl<F, S> ReportHarness for SharedHarness<F>
+where
+    F: Fn() -> S + Send + Sync + 'static,
+    S: ReportStore,
+{
+    async fn open_reports(&self, handles: usize) -> Vec<Arc<dyn ReportStore>> {
+        let store: Arc<dyn ReportStore> = Arc::new((self.0)());
         vec![store; handles.max(1)]
     }
 }
@@ -493,6 +516,26 @@ macro_rules! signage_store_conformance {
             concurrent_screens_and_deletes_of_one_layout_never_orphan_a_screen,
             concurrent_puts_of_one_device_have_one_winner,
             news_instants_are_kept_to_the_microsecond,
+        );
+    };
+}
+
+/// Emits one `#[tokio::test]` per [`ReportStore`] conformance case for the harness
+/// expression given, of type `Result<impl ReportHarness, String>`; the same forms as
+/// [`queue_store_conformance!`].
+#[macro_export]
+macro_rules! report_store_conformance {
+    ($harness:expr) => {
+        $crate::report_store_conformance!($harness, ignore_unless(all()), "");
+    };
+    ($harness:expr, ignore_unless($cfg:meta), $reason:literal) => {
+        $crate::queue_store_conformance!(@cases $harness, $cfg, $reason, report_cases;
+            a_fresh_store_has_no_rows_and_cursors_at_zero,
+            rows_are_summed_by_every_grouping,
+            ranges_are_half_open_on_local_hours,
+            a_write_replaces_whole_branch_days,
+            a_stale_cursor_conflicts_and_writes_nothing,
+            two_projectors_count_every_event_once,
         );
     };
 }

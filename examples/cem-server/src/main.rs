@@ -9,6 +9,7 @@
 mod config;
 mod demo;
 mod notify;
+mod reports;
 mod reservations;
 mod serve;
 mod surveys;

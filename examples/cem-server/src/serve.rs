@@ -143,6 +143,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
     let sweeps = crate::reservations::start_sweeps(&state, config.public_url());
     let surveys = crate::surveys::start_surveys(&state, config.public_url());
     let alerts = start_alerts(&state);
+    crate::reports::start_reports(&state);
     let app = cem_http::router(state.clone()).merge(cem_web::router(web_settings(&state).await?));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
