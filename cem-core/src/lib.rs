@@ -58,7 +58,7 @@ pub use integration::{SubscriptionStore, WebhookSubscription};
 pub use notify::{Channel, Notifier, OutboundMessage, SendError};
 pub use org::{
     Agent, Branch, BranchConfig, CallingPolicy, Counter, Customer, Organization, PriorityClass,
-    ProfileService, QueueSettings, Service, WorkProfile,
+    ProfileService, QueueSettings, Service, Visit, VisitChange, VisitOutcome, WorkProfile,
 };
 pub use org_store::{OrgStore, OrgStoreExt, Role, User};
 pub use outbox::{Attempt, OutboxEntry, OutboxState, OutboxStore, Outcome};

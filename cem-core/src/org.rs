@@ -4,11 +4,14 @@
 //! Durations are whole seconds in fields named `*_secs`: configuration files stay readable and
 //! the serialized form is the same in every language a client may be written in.
 
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ValidationError;
-use crate::ids::{AgentId, BranchId, ClassId, CounterId, CustomerId, OrganizationId, ServiceId};
+use crate::ids::{
+    AgentId, BranchId, ClassId, CounterId, CustomerId, OrganizationId, ServiceId, TicketId,
+};
 use crate::text::{Language, LocalizedText};
 use crate::time::OpeningHours;
 
@@ -236,6 +239,159 @@ pub struct Customer {
     pub class: Option<ClassId>,
     /// Preferred language.
     pub language: Option<Language>,
+}
+
+/// One visit of a known customer: a ticket issued with the customer's id, followed through
+/// the queue. Kept for staff, who see a customer's earlier visits before calling them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visit {
+    /// The ticket.
+    pub ticket: TicketId,
+    /// The customer.
+    pub customer: CustomerId,
+    /// The branch.
+    pub branch: BranchId,
+    /// The service (the last one, after transfers).
+    pub service: ServiceId,
+    /// The ticket's display number (`A-042`).
+    pub display: String,
+    /// When the ticket was issued.
+    pub issued_at: DateTime<Utc>,
+    /// The last call, if any.
+    pub called_at: Option<DateTime<Utc>>,
+    /// When the service ended, if it did.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// How it went.
+    pub outcome: VisitOutcome,
+}
+
+impl Visit {
+    /// Seconds from issue to the last call, if called.
+    pub fn wait_secs(&self) -> Option<i64> {
+        self.called_at.map(|c| (c - self.issued_at).num_seconds())
+    }
+
+    /// The visit after `change` (a change of another ticket leaves it as it is).
+    pub fn apply(&mut self, change: &VisitChange) {
+        if change.ticket() != self.ticket {
+            return;
+        }
+        match change {
+            VisitChange::Issued(_) => {}
+            VisitChange::Called { at, .. } => {
+                self.called_at = Some(*at);
+                self.outcome = VisitOutcome::Called;
+            }
+            VisitChange::Finished { at, .. } => {
+                self.finished_at = Some(*at);
+                self.outcome = VisitOutcome::Served;
+            }
+            VisitChange::Ended { outcome, .. } => self.outcome = *outcome,
+            VisitChange::Requeued { service, .. } => {
+                if let Some(service) = service {
+                    self.service = *service;
+                }
+                self.outcome = VisitOutcome::Waiting;
+            }
+        }
+    }
+}
+
+/// How a visit went, so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VisitOutcome {
+    /// In the queue.
+    Waiting,
+    /// Called (or being served).
+    Called,
+    /// Served to the end.
+    Served,
+    /// Called and did not come.
+    NoShow,
+    /// Left before the turn, or the ticket was cancelled.
+    Cancelled,
+}
+
+impl VisitOutcome {
+    /// Its name: `waiting`, `called`, `served`, `no_show`, `cancelled`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Waiting => "waiting",
+            Self::Called => "called",
+            Self::Served => "served",
+            Self::NoShow => "no_show",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// The outcome of a name given by [`as_str`](Self::as_str).
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            Self::Waiting,
+            Self::Called,
+            Self::Served,
+            Self::NoShow,
+            Self::Cancelled,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == name)
+    }
+
+    /// Whether the visit is still going on.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Waiting | Self::Called)
+    }
+}
+
+/// What the queue's history changes in the visits: applied in order by
+/// [`OrgStore::apply_visits`](crate::OrgStore::apply_visits).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VisitChange {
+    /// A known customer's ticket was issued: the visit begins (a visit already recorded for
+    /// the ticket is left as it is, so replaying history changes nothing).
+    Issued(Visit),
+    /// The ticket was called (or recalled).
+    Called {
+        /// Ticket.
+        ticket: TicketId,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The service ended.
+    Finished {
+        /// Ticket.
+        ticket: TicketId,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The visit ended without service (`no_show`, `cancelled`).
+    Ended {
+        /// Ticket.
+        ticket: TicketId,
+        /// How.
+        outcome: VisitOutcome,
+    },
+    /// Back in the queue (transferred, parked, resumed), maybe for another service.
+    Requeued {
+        /// Ticket.
+        ticket: TicketId,
+        /// The service it waits for now, when it changed.
+        service: Option<ServiceId>,
+    },
+}
+
+impl VisitChange {
+    /// The ticket changed.
+    pub fn ticket(&self) -> TicketId {
+        match self {
+            Self::Issued(v) => v.ticket,
+            Self::Called { ticket, .. }
+            | Self::Finished { ticket, .. }
+            | Self::Ended { ticket, .. }
+            | Self::Requeued { ticket, .. } => *ticket,
+        }
+    }
 }
 
 /// Everything the queue of one branch needs to know about its configuration.

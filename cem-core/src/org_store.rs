@@ -11,8 +11,13 @@ use std::fmt;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AgentId, BranchId, ClassId, CounterId, OrganizationId, ServiceId, UserId};
-use crate::org::{Agent, Branch, BranchConfig, Counter, Organization, PriorityClass, Service};
+use crate::ids::{
+    AgentId, BranchId, ClassId, CounterId, CustomerId, OrganizationId, ServiceId, TicketId, UserId,
+};
+use crate::org::{
+    Agent, Branch, BranchConfig, Counter, Customer, Organization, PriorityClass, Service, Visit,
+    VisitChange,
+};
 use crate::store::StoreError;
 use crate::text::Language;
 
@@ -98,6 +103,16 @@ pub mod keys {
     pub fn login(login: &str) -> String {
         login.trim().to_lowercase()
     }
+
+    /// A customer number as it is compared, unique within its organization: spaces removed,
+    /// letters in upper case.
+    pub fn customer_number(number: &str) -> String {
+        number
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_uppercase()
+    }
 }
 
 /// The organizations and everything configured under them.
@@ -180,6 +195,29 @@ pub trait OrgStore: Send + Sync + fmt::Debug + 'static {
     /// the record of past sessions: revoke them first
     /// ([`AuthStore::revoke_subject`](crate::AuthStore::revoke_subject)).
     async fn delete_user(&self, id: UserId) -> Result<(), StoreError>;
+
+    /// Creates or replaces a customer; its number (if any) is unique within the organization
+    /// ([`keys::customer_number`]).
+    async fn put_customer(&self, customer: &Customer) -> Result<(), StoreError>;
+    /// A customer.
+    async fn customer(&self, id: CustomerId) -> Result<Customer, StoreError>;
+    /// The customer of an organization with this number (compared as
+    /// [`keys::customer_number`]).
+    async fn customer_by_number(
+        &self,
+        organization: OrganizationId,
+        number: &str,
+    ) -> Result<Customer, StoreError>;
+
+    /// Applies changes to the visits of known customers, in order, in one transaction.
+    /// `Issued` records a visit unless its ticket has one already; the other changes update
+    /// the visit of their ticket and are ignored for a ticket without one. Applying the same
+    /// changes again leaves the same visits.
+    async fn apply_visits(&self, changes: &[VisitChange]) -> Result<(), StoreError>;
+    /// A customer's visits, the latest issued first, at most `limit`.
+    async fn visits(&self, customer: CustomerId, limit: usize) -> Result<Vec<Visit>, StoreError>;
+    /// The tickets of visits still going on (waiting or called), whatever the customer.
+    async fn open_visits(&self) -> Result<Vec<TicketId>, StoreError>;
 }
 
 /// Helpers over any [`OrgStore`], built from its required methods.

@@ -74,6 +74,7 @@ pub mod live;
 pub mod projection;
 pub mod satisfaction;
 pub mod testing;
+pub mod visits;
 
 pub use error::ReportError;
 pub use forecast::{ArrivalProfile, ServiceForecast, StaffingHour, WhatIf, WhatIfResult};

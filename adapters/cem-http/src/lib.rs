@@ -29,6 +29,7 @@
 
 mod audit;
 mod auth;
+mod customers;
 mod error;
 mod live;
 mod ops;
@@ -46,7 +47,7 @@ use std::sync::OnceLock;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, Method};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -62,6 +63,7 @@ pub use auth::{
     ApiRole, ENDPOINTS, Endpoint, LoginRequest, Me, Principal, TokenResponse, hash_password,
     verify_password,
 };
+pub use customers::{CustomerQuery, CustomerRequest, CustomerView, VisitView, VisitsQuery};
 pub use error::{ApiError, Problem};
 pub use live::LiveQuery;
 pub use org::{DeviceToken, NewDevice, UserRequest, UserView};
@@ -107,6 +109,7 @@ pub use webhooks::{DeliveriesQuery, Delivery, WebhookRequest, WebhookView};
         org::devices, org::add_device, org::delete_device,
         org::agents, org::put_agent, org::delete_agent,
         org::users, org::put_user, org::delete_user,
+        customers::put_customer, customers::find, customers::get_customer, customers::visits,
         audit::audit,
         outbox::dead, outbox::message, outbox::replay, outbox::erase,
         webhooks::list, webhooks::create, webhooks::get, webhooks::update, webhooks::delete,
@@ -191,6 +194,31 @@ async fn not_found(request: Request) -> ApiError {
     )
 }
 
+/// Answers refused by an extractor (a body that is not JSON or not of the request's shape, a
+/// query or path that does not parse, a body over the limit) come as plain text; they become
+/// problem documents like every other error, with the extractor's text as the detail.
+async fn problem_for_rejections(response: Response) -> Response {
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !status.is_client_error() || !plain {
+        return response;
+    }
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        _ => "invalid_request",
+    };
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    ApiError::new(status, code, String::from_utf8_lossy(&body).into_owned()).into_response()
+}
+
 /// The whole application: every route of [`ENDPOINTS`], with authorization, metrics, request
 /// ids, tracing, body limits, timeouts and CORS.
 pub fn router(state: AppState) -> Router {
@@ -243,6 +271,15 @@ pub fn router(state: AppState) -> Router {
             put(org::put_user).delete(org::delete_user),
         )
         .route("/api/v1/audit", get(audit::audit))
+        .route("/api/v1/customers", get(customers::find))
+        .route(
+            "/api/v1/customers/{customer}",
+            get(customers::get_customer).put(customers::put_customer),
+        )
+        .route(
+            "/api/v1/customers/{customer}/visits",
+            get(customers::visits),
+        )
         .route("/api/v1/outbox/dead", get(outbox::dead))
         .route("/api/v1/outbox/erase", post(outbox::erase))
         .route("/api/v1/outbox/{message}", get(outbox::message))
@@ -482,6 +519,7 @@ pub fn router(state: AppState) -> Router {
                 .filter_map(|o| HeaderValue::from_str(o).ok()),
         ));
     routes
+        .layer(middleware::map_response(problem_for_rejections))
         .layer(RequestBodyLimitLayer::new(settings.body_limit))
         .layer(middleware::from_fn_with_state(
             settings.request_timeout,

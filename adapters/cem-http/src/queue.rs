@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use cem_core::chrono::{DateTime, Utc};
 use cem_core::{
-    AgentId, BranchConfig, BranchId, ClassId, Contact, CounterId, CustomerId, Language, ServiceId,
-    TicketId,
+    AgentId, BranchConfig, BranchId, ClassId, Contact, CounterId, CustomerId, Language,
+    OrganizationId, ServiceId, TicketId,
 };
 use cem_queue::{
     BranchQueue, Command, CounterStatus, CounterView, IssueTicket, LinePosition, QueueEvent,
@@ -99,6 +99,11 @@ pub struct IssueRequest {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub customer: Option<CustomerId>,
+    /// The organization's customer number, typed at a kiosk or by staff: the ticket is that
+    /// customer's and takes the customer's class unless `class` is given. Staff and kiosks
+    /// only (403 for the public); an unknown number is 404 `customer_not_found`.
+    #[serde(default)]
+    pub customer_number: Option<String>,
     /// How to reach the customer about this ticket: a link to follow it, when the turn is
     /// near, the call. Used for this ticket's messages only, and erasable on request.
     #[serde(default)]
@@ -132,15 +137,27 @@ pub(crate) async fn issue(
     Json(body): Json<IssueRequest>,
 ) -> Result<(StatusCode, Json<TicketView>), ApiError> {
     let id = TicketId::new(uuid::Uuid::new_v4());
+    let trusted = principal.role != ApiRole::Public;
+    let (mut customer, mut class) = if trusted {
+        (body.customer, body.class)
+    } else {
+        (None, None)
+    };
+    if let Some(number) = &body.customer_number {
+        if !trusted {
+            return Err(ApiError::forbidden(
+                "only staff and kiosks may name a customer number",
+            ));
+        }
+        let organization = organization_of(&state, branch)?;
+        let found = crate::customers::by_number(&state, organization, number).await?;
+        customer = Some(found.id);
+        class = class.or(found.class);
+    }
     if let Some(contact) = body.contact {
         // Kept before the ticket exists, so that its first event already finds it; a ticket
         // refused leaves a contact that nothing uses, removed with the old ones.
-        let organization = state
-            .queue()
-            .config(branch)
-            .ok_or_else(|| ApiError::not_found("branch_not_found", format!("no branch {branch}")))?
-            .branch
-            .organization;
+        let organization = organization_of(&state, branch)?;
         let clean = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let contact = Contact {
             ticket: id,
@@ -159,17 +176,16 @@ pub(crate) async fn issue(
         })?;
         state.stores().contacts.save_contact(&contact).await?;
     }
-    let trusted = principal.role != ApiRole::Public;
     let command = Command::Issue(IssueTicket {
         ticket: id,
         service: body.service,
-        class: if trusted { body.class } else { None },
+        class,
         source: match principal.role {
             ApiRole::Public => TicketSource::Web,
             ApiRole::Kiosk => TicketSource::Kiosk,
             _ => TicketSource::Staff,
         },
-        customer: if trusted { body.customer } else { None },
+        customer,
         appointment_at: None,
     });
     let view = state
@@ -180,6 +196,15 @@ pub(crate) async fn issue(
         )
         .await??;
     Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// The organization of a branch the queue knows.
+fn organization_of(state: &AppState, branch: BranchId) -> Result<OrganizationId, ApiError> {
+    state
+        .queue()
+        .config(branch)
+        .map(|c| c.branch.organization)
+        .ok_or_else(|| ApiError::not_found("branch_not_found", format!("no branch {branch}")))
 }
 
 /// A closure giving the view of ticket `id`, to run on a branch's state.

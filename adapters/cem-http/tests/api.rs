@@ -292,6 +292,7 @@ fn concrete(path: &str, branch: BranchId) -> String {
         .replace("{news}", missing)
         .replace("{screen}", missing)
         .replace("{organization}", missing)
+        .replace("{customer}", missing)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -512,6 +513,22 @@ async fn bad_input_gets_a_problem_and_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    // Every refusal of the body's shape is a problem document too, with the parser's words.
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], "invalid_request", "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("JSON"),
+        "{problem}"
+    );
+    let (status, problem) = server
+        .call(Method::POST, &tickets, admin, Some(json!({ "nothing": 1 })))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["code"], "invalid_request", "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("service"),
+        "{problem}"
+    );
     // A service whose prefix another service has: 409 from the store or 422 from validation.
     let mut service = serde_json::to_value(&server.config.services[0]).unwrap();
     service["prefix"] = json!("b");
@@ -2778,4 +2795,164 @@ async fn a_check_in_left_half_done_is_completed_when_the_holder_checks_in_again(
     // Now it is whole: a third check-in is refused and issues nothing more.
     let (status, _) = server.call(Method::POST, &check_in, staff, None).await;
     assert_eq!(status, StatusCode::CONFLICT);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_found_by_number_gets_their_class_and_their_visits_are_shown() {
+    use cem_core::QueueEventStore as _;
+    use cem_report::visits::VisitFollower;
+
+    let server = Server::start().await;
+    let b = server.branch();
+    let admin = server.token(ApiRole::Admin).map(str::to_owned);
+    let kiosk = server.token(ApiRole::Kiosk).map(str::to_owned);
+    let agent = server.token(ApiRole::Agent).map(str::to_owned);
+    let manager = server.token(ApiRole::BranchManager).map(str::to_owned);
+    let customer = "00000000-0000-0000-0000-0000000c0001";
+    let put = |id: &'static str, body: Value, token: Option<String>| {
+        let server = &server;
+        async move {
+            server
+                .call(
+                    Method::PUT,
+                    &format!("/api/v1/customers/{id}"),
+                    token.as_deref(),
+                    Some(body),
+                )
+                .await
+        }
+    };
+
+    // Administrators keep customers; the number is unique, the class must exist.
+    let (status, body) = put(
+        customer,
+        json!({ "number": "AB 1001", "class": VIP, "language": "fa" }),
+        admin.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["number"], "AB 1001");
+    let (status, _) = put(customer, json!({ "number": "1" }), manager.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = put(
+        "00000000-0000-0000-0000-0000000c0002",
+        json!({ "number": "ab1001" }),
+        admin.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["code"], "number_taken");
+    let (status, body) = put(
+        "00000000-0000-0000-0000-0000000c0003",
+        json!({ "class": "00000000-0000-0000-0000-00000000dead" }),
+        admin.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["code"], "invalid_customer");
+
+    // Kiosks and staff find a customer by number; the public may not look.
+    let (status, body) = server
+        .call(
+            Method::GET,
+            "/api/v1/customers?number=ab1001",
+            kiosk.as_deref(),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["id"], customer);
+    let (status, body) = server
+        .call(
+            Method::GET,
+            "/api/v1/customers?number=999",
+            kiosk.as_deref(),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["code"], "customer_not_found");
+    let (status, _) = server
+        .call(Method::GET, "/api/v1/customers?number=ab1001", None, None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // A ticket by number is the customer's and takes their class; an unknown number or the
+    // public naming one gets no ticket.
+    let issue = |number: &'static str, token: Option<String>| {
+        let server = &server;
+        async move {
+            server
+                .call(
+                    Method::POST,
+                    &format!("/api/v1/branches/{b}/tickets"),
+                    token.as_deref(),
+                    Some(json!({ "service": service_id(0), "customer_number": number })),
+                )
+                .await
+        }
+    };
+    let (status, body) = issue("999", kiosk.clone()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["code"], "customer_not_found");
+    let (status, _) = issue("AB1001", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = issue("AB1001", kiosk.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["class"], "vip");
+    let ticket = body["id"].as_str().unwrap().to_owned();
+    let (_, status_now) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/branches/{b}/tickets"),
+            agent.as_deref(),
+            None,
+        )
+        .await;
+    assert_eq!(status_now.as_array().unwrap().len(), 1, "{status_now}");
+    assert_eq!(status_now[0]["customer"], customer);
+
+    // Served; the visits follow the history.
+    let counter = counter_id(0);
+    for action in ["open", "call-next", "start", "finish"] {
+        let (status, body) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/branches/{b}/counters/{counter}/{action}"),
+                agent.as_deref(),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{action}: {body}");
+    }
+    let events = server.store.read_all(0, 1000).await.unwrap();
+    let changes = VisitFollower::default()
+        .changes(&events, |_, _| Some("A".into()))
+        .unwrap();
+    server.store.apply_visits(&changes).await.unwrap();
+    let (status, visits) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/customers/{customer}/visits"),
+            agent.as_deref(),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{visits}");
+    let visits = visits.as_array().unwrap();
+    assert_eq!(visits.len(), 1);
+    assert_eq!(visits[0]["ticket"], ticket.as_str());
+    assert_eq!(visits[0]["outcome"], "served");
+    assert_eq!(visits[0]["display"], "A-001");
+    assert!(visits[0]["wait_secs"].as_i64().unwrap() >= 0);
+    // Another organization does not know the customer.
+    let (status, _) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/customers/{customer}/visits"),
+            Some(&server.other_admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

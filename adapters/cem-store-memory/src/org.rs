@@ -3,8 +3,9 @@
 use async_trait::async_trait;
 use cem_core::org_store::keys;
 use cem_core::{
-    Agent, AgentId, Branch, BranchId, ClassId, Counter, CounterId, OrgStore, Organization,
-    OrganizationId, PriorityClass, Service, ServiceId, StoreError, User, UserId,
+    Agent, AgentId, Branch, BranchId, ClassId, Counter, CounterId, Customer, CustomerId, OrgStore,
+    Organization, OrganizationId, PriorityClass, Service, ServiceId, StoreError, TicketId, User,
+    UserId, Visit, VisitChange,
 };
 use uuid::Uuid;
 
@@ -129,6 +130,9 @@ pub(crate) struct OrgTables {
     counters: Table<Counter>,
     agents: Table<Agent>,
     users: Table<User>,
+    customers: Table<Customer>,
+    /// Visits by ticket, in the order they began.
+    visits: Vec<Visit>,
 }
 
 impl Default for OrgTables {
@@ -138,6 +142,8 @@ impl Default for OrgTables {
             classes: Table::new("class"),
             branches: Table::new("branch"),
             services: Table::new("service"),
+            customers: Table::new("customer"),
+            visits: Vec::new(),
             counters: Table::new("counter"),
             agents: Table::new("agent"),
             users: Table::new("user"),
@@ -284,5 +290,77 @@ impl OrgStore for MemoryStore {
 
     async fn delete_user(&self, id: UserId) -> Result<(), StoreError> {
         self.inner().org.users.delete(id.0)
+    }
+
+    async fn put_customer(&self, customer: &Customer) -> Result<(), StoreError> {
+        let org = &mut self.inner().org;
+        let owner = owner(&org.organizations, customer.organization.0)?;
+        let key = customer
+            .number
+            .as_deref()
+            .map(|n| (owner, keys::customer_number(n)));
+        org.customers.put(customer.id.0, owner, key, customer)
+    }
+
+    async fn customer(&self, id: CustomerId) -> Result<Customer, StoreError> {
+        self.inner().org.customers.get(id.0)
+    }
+
+    async fn customer_by_number(
+        &self,
+        organization: OrganizationId,
+        number: &str,
+    ) -> Result<Customer, StoreError> {
+        self.inner()
+            .org
+            .customers
+            .find(&(organization.0, keys::customer_number(number)))
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!("customer number {number:?}"),
+            })
+    }
+
+    async fn apply_visits(&self, changes: &[VisitChange]) -> Result<(), StoreError> {
+        let visits = &mut self.inner().org.visits;
+        for change in changes {
+            match change {
+                VisitChange::Issued(visit) => {
+                    if !visits.iter().any(|v| v.ticket == visit.ticket) {
+                        visits.push(visit.clone());
+                    }
+                }
+                other => {
+                    if let Some(v) = visits.iter_mut().find(|v| v.ticket == other.ticket()) {
+                        v.apply(other);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn visits(&self, customer: CustomerId, limit: usize) -> Result<Vec<Visit>, StoreError> {
+        let mut found: Vec<Visit> = self
+            .inner()
+            .org
+            .visits
+            .iter()
+            .filter(|v| v.customer == customer)
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| b.issued_at.cmp(&a.issued_at).then(b.ticket.cmp(&a.ticket)));
+        found.truncate(limit);
+        Ok(found)
+    }
+
+    async fn open_visits(&self) -> Result<Vec<TicketId>, StoreError> {
+        Ok(self
+            .inner()
+            .org
+            .visits
+            .iter()
+            .filter(|v| v.outcome.is_open())
+            .map(|v| v.ticket)
+            .collect())
     }
 }

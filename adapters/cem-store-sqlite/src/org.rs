@@ -4,8 +4,9 @@
 use async_trait::async_trait;
 use cem_core::org_store::keys;
 use cem_core::{
-    Agent, AgentId, Branch, BranchId, ClassId, Counter, CounterId, OrgStore, Organization,
-    OrganizationId, PriorityClass, Service, ServiceId, StoreError, User, UserId,
+    Agent, AgentId, Branch, BranchId, ClassId, Counter, CounterId, Customer, CustomerId, OrgStore,
+    Organization, OrganizationId, PriorityClass, Service, ServiceId, StoreError, TicketId, User,
+    UserId, Visit, VisitChange,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -50,6 +51,15 @@ const USERS: Table = Table {
     name: "users",
     what: "user",
 };
+const CUSTOMERS: Table = Table {
+    name: "customers",
+    what: "customer",
+};
+
+/// A customer number's key: unique across the table, so it names the organization.
+fn customer_key(organization: OrganizationId, number: &str) -> String {
+    format!("{organization}/{}", keys::customer_number(number))
+}
 
 impl Table {
     /// Creates or replaces the record `id` of `owner`, in one statement.
@@ -299,5 +309,118 @@ impl OrgStore for SqliteStore {
 
     async fn delete_user(&self, id: UserId) -> Result<(), StoreError> {
         USERS.delete(&self.pool, id.0).await
+    }
+
+    async fn put_customer(&self, customer: &Customer) -> Result<(), StoreError> {
+        let key = customer
+            .number
+            .as_deref()
+            .map(|n| customer_key(customer.organization, n));
+        CUSTOMERS
+            .put(
+                &self.pool,
+                customer.id.0,
+                customer.organization.0,
+                key,
+                customer,
+            )
+            .await
+    }
+
+    async fn customer(&self, id: CustomerId) -> Result<Customer, StoreError> {
+        CUSTOMERS.get(&self.pool, id.0).await
+    }
+
+    async fn customer_by_number(
+        &self,
+        organization: OrganizationId,
+        number: &str,
+    ) -> Result<Customer, StoreError> {
+        CUSTOMERS
+            .get_by_key(&self.pool, &customer_key(organization, number))
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!("customer number {number:?}"),
+            })
+    }
+
+    async fn apply_visits(&self, changes: &[VisitChange]) -> Result<(), StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_sqlx)?;
+        for change in changes {
+            let ticket = change.ticket().0;
+            let visit = match change {
+                VisitChange::Issued(visit) => {
+                    sqlx::query(
+                        "INSERT INTO customer_visits (ticket, customer, issued_ms, open, doc) \
+                         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (ticket) DO NOTHING",
+                    )
+                    .bind(ticket.as_bytes().as_slice())
+                    .bind(visit.customer.0.as_bytes().as_slice())
+                    .bind(visit.issued_at.timestamp_millis())
+                    .bind(visit.outcome.is_open())
+                    .bind(serde_json::to_string(visit).map_err(backend)?)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_sqlx)?;
+                    continue;
+                }
+                other => {
+                    let doc: Option<String> =
+                        sqlx::query_scalar("SELECT doc FROM customer_visits WHERE ticket = ?1")
+                            .bind(ticket.as_bytes().as_slice())
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(map_sqlx)?;
+                    let Some(doc) = doc else { continue };
+                    let mut visit: Visit = decode(&doc)?;
+                    visit.apply(other);
+                    visit
+                }
+            };
+            sqlx::query("UPDATE customer_visits SET open = ?2, doc = ?3 WHERE ticket = ?1")
+                .bind(ticket.as_bytes().as_slice())
+                .bind(visit.outcome.is_open())
+                .bind(serde_json::to_string(&visit).map_err(backend)?)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_sqlx)?;
+        }
+        tx.commit().await.map_err(map_sqlx)
+    }
+
+    async fn visits(&self, customer: CustomerId, limit: usize) -> Result<Vec<Visit>, StoreError> {
+        let docs: Vec<String> = sqlx::query_scalar(
+            "SELECT doc FROM customer_visits WHERE customer = ?1 \
+             ORDER BY issued_ms DESC, ticket DESC LIMIT ?2",
+        )
+        .bind(customer.0.as_bytes().as_slice())
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_sqlx)?;
+        docs.iter().map(|d| decode(d)).collect()
+    }
+
+    async fn open_visits(&self) -> Result<Vec<TicketId>, StoreError> {
+        let tickets: Vec<Vec<u8>> =
+            sqlx::query_scalar("SELECT ticket FROM customer_visits WHERE open = 1")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_sqlx)?;
+        tickets
+            .iter()
+            .map(|t| {
+                Uuid::from_slice(t)
+                    .map(TicketId::new)
+                    .map_err(|e| backend(format!("unreadable ticket id: {e}")))
+            })
+            .collect()
     }
 }

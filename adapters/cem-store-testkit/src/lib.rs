@@ -334,6 +334,9 @@ macro_rules! org_store_conformance {
             unique_keys_conflict,
             records_never_change_owner,
             concurrent_puts_of_one_key_have_one_winner,
+            customers_are_found_by_a_number_unique_in_their_organization,
+            visits_follow_the_changes_applied_in_order,
+            concurrent_visit_changes_lose_nothing,
         );
     };
 }

@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
+use cem_core::chrono::{DateTime, Duration, Utc};
 use cem_core::{
-    Agent, AgentId, Branch, BranchConfig, BranchId, Counter, CounterId, Language, LocalizedText,
-    OrgStore, OrgStoreExt, Organization, OrganizationId, Role, Service, ServiceId, StoreError,
-    User, UserId,
+    Agent, AgentId, Branch, BranchConfig, BranchId, Counter, CounterId, Customer, CustomerId,
+    Language, LocalizedText, OrgStore, OrgStoreExt, Organization, OrganizationId, Role, Service,
+    ServiceId, StoreError, TicketId, User, UserId, Visit, VisitChange, VisitOutcome,
 };
 use cem_queue::testing::branch_config;
 
@@ -304,4 +305,189 @@ pub async fn concurrent_puts_of_one_key_have_one_winner(h: &dyn OrgHarness) {
     let users = s.users(org).await.unwrap();
     assert_eq!(users.len(), 1);
     assert_eq!(users[0].id, UserId::from_u128(winners[0]));
+}
+
+fn customer(id: u128, organization: OrganizationId, number: Option<&str>) -> Customer {
+    Customer {
+        id: CustomerId::from_u128(id),
+        organization,
+        number: number.map(str::to_owned),
+        class: None,
+        language: Some(Language::en()),
+    }
+}
+
+/// Customers round-trip; a number is unique within its organization (spaces and case
+/// aside) and found by number; unknown customers and owners are not found.
+pub async fn customers_are_found_by_a_number_unique_in_their_organization(h: &dyn OrgHarness) {
+    let s = h.open_org().await;
+    let (org, other) = (OrganizationId::from_u128(1), other_org());
+    for id in [org, other] {
+        s.put_organization(&organization(id, "Bank")).await.unwrap();
+    }
+    let vip = customer(10, org, Some("ab 1001"));
+    s.put_customer(&vip).await.unwrap();
+    s.put_customer(&customer(11, org, None)).await.unwrap();
+    s.put_customer(&customer(12, other, Some("AB1001")))
+        .await
+        .unwrap();
+    assert_eq!(s.customer(vip.id).await.unwrap(), vip);
+    assert_eq!(s.customer_by_number(org, "AB1001").await.unwrap(), vip);
+    assert_eq!(s.customer_by_number(org, " ab1001 ").await.unwrap(), vip);
+    assert_eq!(
+        s.customer_by_number(other, "ab1001").await.unwrap().id,
+        CustomerId::from_u128(12)
+    );
+    let taken = s.put_customer(&customer(13, org, Some("AB 1001"))).await;
+    assert!(
+        matches!(taken, Err(StoreError::Conflict { .. })),
+        "{taken:?}"
+    );
+    // Changing one's own number frees the old one.
+    s.put_customer(&customer(10, org, Some("2002")))
+        .await
+        .unwrap();
+    s.put_customer(&customer(13, org, Some("AB1001")))
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.customer_by_number(org, "9999").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        s.customer(CustomerId::from_u128(99)).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        s.put_customer(&customer(14, OrganizationId::from_u128(77), None))
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+fn at(minute: i64) -> DateTime<Utc> {
+    "2026-11-28T08:00:00Z".parse::<DateTime<Utc>>().unwrap() + Duration::minutes(minute)
+}
+
+fn visit(ticket: u128, customer: u128, minute: i64) -> Visit {
+    Visit {
+        ticket: TicketId::from_u128(ticket),
+        customer: CustomerId::from_u128(customer),
+        branch: BranchId::from_u128(1),
+        service: ServiceId::from_u128(1),
+        display: format!("A-{ticket:03}"),
+        issued_at: at(minute),
+        called_at: None,
+        finished_at: None,
+        outcome: VisitOutcome::Waiting,
+    }
+}
+
+/// Changes apply in order; changes of tickets without a visit are ignored; applying the same
+/// changes again leaves the same visits; a customer's visits come newest first, limited;
+/// open visits are those waiting or called.
+pub async fn visits_follow_the_changes_applied_in_order(h: &dyn OrgHarness) {
+    let s = h.open_org().await;
+    let t = TicketId::from_u128;
+    let changes = vec![
+        VisitChange::Issued(visit(1, 7, 0)),
+        VisitChange::Called {
+            ticket: t(1),
+            at: at(5),
+        },
+        VisitChange::Requeued {
+            ticket: t(1),
+            service: Some(ServiceId::from_u128(2)),
+        },
+        VisitChange::Called {
+            ticket: t(1),
+            at: at(9),
+        },
+        VisitChange::Finished {
+            ticket: t(1),
+            at: at(15),
+        },
+        VisitChange::Called {
+            ticket: t(50),
+            at: at(6),
+        },
+        VisitChange::Issued(visit(2, 7, 60)),
+        VisitChange::Called {
+            ticket: t(2),
+            at: at(61),
+        },
+        VisitChange::Ended {
+            ticket: t(2),
+            outcome: VisitOutcome::NoShow,
+        },
+        VisitChange::Issued(visit(3, 7, 120)),
+        VisitChange::Issued(visit(4, 8, 30)),
+        VisitChange::Called {
+            ticket: t(4),
+            at: at(31),
+        },
+    ];
+    for _ in 0..2 {
+        s.apply_visits(&changes).await.unwrap();
+        let seen = s.visits(CustomerId::from_u128(7), 10).await.unwrap();
+        let tickets: Vec<TicketId> = seen.iter().map(|v| v.ticket).collect();
+        assert_eq!(tickets, [t(3), t(2), t(1)]);
+        let first = &seen[2];
+        assert_eq!(first.outcome, VisitOutcome::Served);
+        assert_eq!(first.service, ServiceId::from_u128(2));
+        assert_eq!(first.called_at, Some(at(9)), "the last call counts");
+        assert_eq!(first.finished_at, Some(at(15)));
+        assert_eq!(first.wait_secs(), Some(9 * 60));
+        assert_eq!(seen[1].outcome, VisitOutcome::NoShow);
+        assert_eq!(seen[0].outcome, VisitOutcome::Waiting);
+        assert_eq!(
+            s.visits(CustomerId::from_u128(7), 1).await.unwrap().len(),
+            1
+        );
+        let mut open = s.open_visits().await.unwrap();
+        open.sort();
+        assert_eq!(open, [t(3), t(4)]);
+    }
+    assert!(
+        s.visits(CustomerId::from_u128(50), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// Callers applying changes of their own tickets at once lose none of them.
+pub async fn concurrent_visit_changes_lose_nothing(h: &dyn OrgHarness) {
+    const TASKS: u128 = 8;
+    let s = h.open_org().await;
+    let barrier = Arc::new(tokio::sync::Barrier::new(TASKS as usize));
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|i| {
+            let (s, barrier) = (Arc::clone(&s), Arc::clone(&barrier));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                for round in 0..5u128 {
+                    let ticket = 1000 + i * 10 + round;
+                    let minute = i64::try_from(ticket).unwrap();
+                    s.apply_visits(&[
+                        VisitChange::Issued(visit(ticket, 7, minute)),
+                        VisitChange::Finished {
+                            ticket: TicketId::from_u128(ticket),
+                            at: at(minute + 1),
+                        },
+                    ])
+                    .await?;
+                }
+                Ok::<_, StoreError>(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("task ran").unwrap();
+    }
+    let seen = s.visits(CustomerId::from_u128(7), 100).await.unwrap();
+    assert_eq!(seen.len(), (TASKS * 5) as usize);
+    assert!(seen.iter().all(|v| v.outcome == VisitOutcome::Served));
+    assert!(seen.windows(2).all(|w| w[0].issued_at >= w[1].issued_at));
+    assert!(s.open_visits().await.unwrap().is_empty());
 }

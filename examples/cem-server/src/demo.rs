@@ -25,6 +25,9 @@
 //! tickets and 37 000 events in all, loaded in under a second into memory and in about two into
 //! a SQLite file (debug build).
 //!
+//! Two customers are known by number, for the kiosk: `1001` (VIP, English) and `1002`
+//! (Persian); every tenth ticket of the history is one of theirs, so their earlier visits show.
+//!
 //! # Demo logins
 //!
 //! Every demo user's password is **`demo`**.
@@ -44,10 +47,10 @@ use anyhow::{Context as _, bail, ensure};
 use cem_core::CallingPolicy::{Interleave, Strict, WeightedWait};
 use cem_core::{
     Agent, AgentId, Branch, BranchConfig, BranchId, CallingPolicy, ClassId, Counter, CounterId,
-    Language, LocalizedText, NewEvent, OpeningHours, OpeningInterval, OrgStore, OrgStoreExt as _,
-    Organization, OrganizationId, PriorityClass, ProfileService, QueueEventStore, QueueSettings,
-    Role, Service, ServiceId, SignageStore, Snapshot, SurveyStore, TicketId, User, UserId,
-    WorkProfile,
+    Customer, CustomerId, Language, LocalizedText, NewEvent, OpeningHours, OpeningInterval,
+    OrgStore, OrgStoreExt as _, Organization, OrganizationId, PriorityClass, ProfileService,
+    QueueEventStore, QueueSettings, Role, Service, ServiceId, SignageStore, Snapshot, SurveyStore,
+    TicketId, User, UserId, WorkProfile,
 };
 use cem_queue::service::encode;
 use cem_queue::{
@@ -363,6 +366,8 @@ enum Kind {
     Survey,
     /// Screens, their layout and playlist, news.
     Signage,
+    /// Customers known by number.
+    Customer,
 }
 
 /// A demo id, `cede0000-00KK-00BB-NNNN-NNNNNNNNNNNN`: kind, branch (or 0) and a number, so ids
@@ -405,6 +410,22 @@ fn agent_id(branch: usize, counter: usize) -> AgentId {
 /// agent per counter.
 fn user_id(branch: Option<usize>, n: u64) -> UserId {
     UserId::from_u128(demo_id(Kind::User, branch.map_or(0, |b| b + 1), n))
+}
+
+/// The known customers: a number, whether VIP, and a language.
+const CUSTOMERS: [(&str, bool, &str); 2] = [("1001", true, "en"), ("1002", false, "fa")];
+
+/// The known customer at `n` in [`CUSTOMERS`].
+fn customer_id(n: usize) -> CustomerId {
+    CustomerId::from_u128(demo_id(Kind::Customer, 0, n as u64 + 1))
+}
+
+/// Every tenth customer through the door is one of the known customers, in turn, so staff
+/// find earlier visits when they call them.
+fn known_customer(issued: u64) -> Option<CustomerId> {
+    issued
+        .is_multiple_of(10)
+        .then(|| customer_id((issued / 10 % CUSTOMERS.len() as u64) as usize))
 }
 
 /// A branch's `n`-th ticket of the demo.
@@ -645,6 +666,17 @@ impl DemoOrg {
         }
         for user in &self.users {
             org.put_user(user).await.context(what)?;
+        }
+        let vip = self.classes.iter().find(|c| c.code == "vip").map(|c| c.id);
+        for (n, &(number, is_vip, language)) in CUSTOMERS.iter().enumerate() {
+            let customer = Customer {
+                id: customer_id(n),
+                organization: self.organization.id,
+                number: Some(number.to_owned()),
+                class: if is_vip { vip } else { None },
+                language: Some(Language::new(language)),
+            };
+            org.put_customer(&customer).await.context(what)?;
         }
         Ok(())
     }
@@ -1194,7 +1226,7 @@ impl Sim {
             service,
             class: Some(class),
             source,
-            customer: None,
+            customer: known_customer(self.issued),
             appointment_at,
         };
         self.run(&Command::Issue(issue), at)?;

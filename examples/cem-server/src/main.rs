@@ -7,6 +7,7 @@
 //!   `cem-queue` in the discrete-event simulator and prints the report as JSON.
 
 mod config;
+mod customers;
 mod demo;
 mod notify;
 mod reports;

@@ -143,6 +143,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
     let sweeps = crate::reservations::start_sweeps(&state, config.public_url());
     let surveys = crate::surveys::start_surveys(&state, config.public_url());
     let alerts = start_alerts(&state);
+    let visits = crate::customers::start_visits(&state);
     crate::reports::start_reports(&state);
     let app = cem_http::router(state.clone()).merge(cem_web::router(web_settings(&state).await?));
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -177,6 +178,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
     sweeps.abort();
     surveys.abort();
     alerts.abort();
+    visits.abort();
     courier.abort();
     tracing::info!("stopped");
     Ok(())
