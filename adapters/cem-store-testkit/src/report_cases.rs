@@ -287,7 +287,11 @@ const EVENTS: u64 = 90;
 /// four days, alternating branches and services.
 fn event_key(i: u64) -> HourKey {
     HourKey {
-        branch: if i.is_multiple_of(2) { BRANCH } else { OTHER_BRANCH },
+        branch: if i.is_multiple_of(2) {
+            BRANCH
+        } else {
+            OTHER_BRANCH
+        },
         service: service(u128::from(i % 3)),
         date: day((i - 1) * 4 / EVENTS),
         hour: 8 + (i % 5) as u8,
