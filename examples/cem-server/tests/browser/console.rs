@@ -6,7 +6,9 @@ use fantoccini::{Client, Locator};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{self, Env, PASSWORD, PATIENCE, fill, js, wait_for, wait_text};
+use crate::support::{
+    self, Env, PASSWORD, PATIENCE, fill, js, plan_around_the_clock, wait_for, wait_text,
+};
 
 /// Clicks the first element matching `css`, waiting for it and trying again when the page
 /// redrew it between finding and clicking (the console redraws what changed).
@@ -334,22 +336,7 @@ async fn persian_agent_sees_rtl_persian_digits_and_errors_in_persian() {
 async fn checked_in_booking(env: &Env, holder: &str) -> chrono::DateTime<Utc> {
     let branch = &env.fx.branch;
     let service = &env.fx.services[1].id;
-    let days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    env.ok(
-        Method::PUT,
-        &format!("/api/v1/branches/{branch}/services/{service}/plan"),
-        &env.admin,
-        json!({
-            "weekly": days.iter().map(|d| json!({
-                "day": d, "open": "00:00:00", "close": "23:59:59"
-            })).collect::<Vec<_>>(),
-            "slot_interval_secs": 600,
-            "duration_secs": 600,
-            "capacity": 5,
-            "horizon_days": 2
-        }),
-    )
-    .await;
+    plan_around_the_clock(env).await;
     // The fixture's branch is in Tehran (UTC+03:30, no summer time).
     let now = Utc::now();
     let today = (now + TimeDelta::minutes(210)).date_naive();

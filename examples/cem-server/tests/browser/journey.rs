@@ -7,7 +7,9 @@ use fantoccini::Client;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{Env, PASSWORD, click, env, fill, js, wait_for, wait_js, wait_text};
+use crate::support::{
+    Env, PASSWORD, click, env, fill, js, plan_around_the_clock, wait_for, wait_js, wait_text,
+};
 
 #[tokio::test]
 async fn the_home_page_speaks_english_and_persian() {
@@ -250,26 +252,7 @@ async fn close(client: Client) {
 /// Service B takes appointments around the clock (10-minute slots, bookable now) and the
 /// branch has a survey answered from its link; the survey's id.
 async fn prepare(env: &Env) -> String {
-    let days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    env.ok(
-        Method::PUT,
-        &format!(
-            "/api/v1/branches/{}/services/{}/plan",
-            env.fx.branch, env.fx.services[1].id
-        ),
-        &env.admin,
-        json!({
-            "weekly": days.iter().map(|d| json!({
-                "day": d, "open": "00:00:00", "close": "23:59:59"
-            })).collect::<Vec<_>>(),
-            "slot_interval_secs": 600,
-            "duration_secs": 600,
-            "capacity": 5,
-            "min_notice_secs": 0,
-            "horizon_days": 2
-        }),
-    )
-    .await;
+    plan_around_the_clock(env).await;
     let survey = env
         .ok(
             Method::POST,

@@ -6,7 +6,9 @@ use fantoccini::Client;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{Env, PASSWORD, click, env, fill, js, wait_for, wait_js, wait_text};
+use crate::support::{
+    Env, PASSWORD, click, env, fill, js, plan_around_the_clock, wait_for, wait_js, wait_text,
+};
 
 /// A browser showing the kiosk, paired as a kiosk of the fixture's branch speaking `lang`.
 async fn kiosk(env: &Env, lang: &str) -> Client {
@@ -125,22 +127,7 @@ async fn the_kiosk_prints_tickets_in_persian_and_english() {
 async fn book(env: &Env, after: chrono::DateTime<Utc>) -> String {
     let branch = &env.fx.branch;
     let service = &env.fx.services[1].id;
-    let days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    env.ok(
-        Method::PUT,
-        &format!("/api/v1/branches/{branch}/services/{service}/plan"),
-        &env.admin,
-        json!({
-            "weekly": days.iter().map(|d| json!({
-                "day": d, "open": "00:00:00", "close": "23:59:59"
-            })).collect::<Vec<_>>(),
-            "slot_interval_secs": 600,
-            "duration_secs": 600,
-            "capacity": 5,
-            "horizon_days": 2
-        }),
-    )
-    .await;
+    plan_around_the_clock(env).await;
     let tehran = (Utc::now() + TimeDelta::minutes(210)).date_naive();
     let from = tehran - TimeDelta::days(1);
     let to = tehran + TimeDelta::days(1);

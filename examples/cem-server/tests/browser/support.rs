@@ -517,3 +517,28 @@ pub(crate) async fn wait_js(client: &Client, script: &str) {
     }
     panic!("`{script}` never became true within {PATIENCE:?}");
 }
+
+/// Gives service B a plan open every day around the clock: 10-minute slots of 5 seats,
+/// bookable right away, two days ahead.
+pub(crate) async fn plan_around_the_clock(env: &Env) {
+    let days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    env.ok(
+        Method::PUT,
+        &format!(
+            "/api/v1/branches/{}/services/{}/plan",
+            env.fx.branch, env.fx.services[1].id
+        ),
+        &env.admin,
+        json!({
+            "weekly": days.iter().map(|d| json!({
+                "day": d, "open": "00:00:00", "close": "23:59:59"
+            })).collect::<Vec<_>>(),
+            "slot_interval_secs": 600,
+            "duration_secs": 600,
+            "capacity": 5,
+            "min_notice_secs": 0,
+            "horizon_days": 2
+        }),
+    )
+    .await;
+}
